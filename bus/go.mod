@@ -1,0 +1,3 @@
+module ebb.dev/bus
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module ebb.dev/cmd/ebb
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module ebb.dev/schemas
+
+go 1.26.0

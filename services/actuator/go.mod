@@ -1,0 +1,3 @@
+module ebb.dev/services/actuator
+
+go 1.26.0

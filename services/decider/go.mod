@@ -1,0 +1,3 @@
+module ebb.dev/services/decider
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module ebb.dev/services/metrics-api
+
+go 1.26.0

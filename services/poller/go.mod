@@ -1,0 +1,3 @@
+module ebb.dev/services/poller
+
+go 1.26.0

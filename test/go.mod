@@ -1,0 +1,3 @@
+module ebb.dev/test
+
+go 1.26.0
