@@ -42,6 +42,30 @@ lint: tools ## gofmt, go vet and staticcheck over every module
 	go vet work
 	$(BIN)/staticcheck work
 
+##@ Generate
+# controller-gen runs inside the module that owns the markers. CRDs carry no descriptions
+# (maxDescLen=0): the ScaledJob CRD embeds a whole JobSpec and would pass the 256 KiB limit of
+# kubectl's last-applied annotation otherwise.
+CONTROLLER_GEN := $(BIN)/controller-gen
+GENERATED_PATHS := deploy/kustomize/base/crd/bases deploy/kustomize/base/webhook/manifests.yaml \
+	schemas/keda/v1alpha1/zz_generated.deepcopy.go
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## CRDs and the webhook configuration from kubebuilder markers
+	cd schemas && $(CONTROLLER_GEN) crd:maxDescLen=0 paths=./keda/... \
+	  output:crd:artifacts:config=../deploy/kustomize/base/crd/bases
+	cd services/actuator && $(CONTROLLER_GEN) webhook paths=./webhook/... \
+	  output:webhook:artifacts:config=../../deploy/kustomize/base/webhook
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## deepcopy functions of the API types
+	cd schemas && $(CONTROLLER_GEN) object paths=./keda/...
+
+.PHONY: verify
+verify: manifests generate ## regenerate, then fail if generated files differ from the commit
+	@changed=$$(git status --porcelain -- $(GENERATED_PATHS)); \
+	  if [ -n "$$changed" ]; then echo "generated files are stale; run make manifests generate and commit:"; echo "$$changed"; exit 1; fi
+
 ##@ Help
 .PHONY: help
 help: ## this list
