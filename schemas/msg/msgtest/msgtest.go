@@ -1,0 +1,83 @@
+package msgtest
+
+import (
+	"time"
+
+	"ebb.dev/schemas/msg"
+)
+
+// T0 is the time the examples are stamped around: 2026-11-28 14:02:07 UTC.
+var T0 = time.Date(2026, 11, 28, 14, 2, 7, 0, time.UTC)
+
+// Object is the ScaledObject orders/consumer.
+func Object() msg.ObjectRef {
+	return msg.ObjectRef{Namespace: "orders", Kind: msg.ScaledObject, Name: "consumer", UID: "3f1c9a6e", Generation: 2}
+}
+
+// Reading is an active RabbitMQ reading of 100 against an average-value target of 5, at T0.
+func Reading() msg.Reading {
+	return msg.Reading{
+		Object:     Object(),
+		Trigger:    msg.TriggerRef{Index: 0, Name: "queue", Type: "rabbitmq", MetricName: "s0-rabbitmq-orders"},
+		Value:      100,
+		Active:     true,
+		Target:     msg.Target{Type: msg.AverageValue, Value: 5},
+		ObservedAt: T0,
+		Poller:     "poller-0",
+	}
+}
+
+// FailedReading is a reading whose poll failed.
+func FailedReading() msg.Reading {
+	r := Reading()
+	r.Value, r.Active, r.Error = 0, false, "dial tcp 127.0.0.1:5672: connect: connection refused"
+	return r
+}
+
+// Decision scales orders/consumer from 1 to 20 (reason hpa) on Reading, at T0+1s.
+func Decision() msg.Decision {
+	return msg.Decision{
+		Object: Object(), DesiredReplicas: 20, Active: true, Reason: msg.ReasonHPA, CurrentReplicas: 1,
+		Inputs: []msg.Reading{Reading()}, DecidedAt: T0.Add(time.Second), Decider: "decider-0",
+	}
+}
+
+// JobDecision is a ScaledJob decision to create 3 Jobs.
+func JobDecision() msg.Decision {
+	d := Decision()
+	d.Object.Kind = msg.ScaledJob
+	d.Reason = msg.ReasonJobs
+	d.Jobs = &msg.Jobs{Create: 3, Running: 2, Pending: 1}
+	return d
+}
+
+// Action applies Decision: scale 1 -> 20, ok, at T0+2s.
+func Action() msg.Action {
+	return msg.Action{
+		Object: Object(), Decision: Decision().DecisionRef(), Operation: msg.OpScale,
+		From: msg.Count(1), To: msg.Count(20), Result: msg.ResultOK, At: T0.Add(2 * time.Second),
+	}
+}
+
+// FailedAction is Action failing because the target is gone.
+func FailedAction() msg.Action {
+	a := Action()
+	a.Result, a.Error = msg.ResultFailed, `deployments.apps "consumer" not found`
+	return a
+}
+
+// StatusAction is a status update with no decision and no counts.
+func StatusAction() msg.Action {
+	a := Action()
+	a.Decision, a.From, a.To, a.Operation = nil, nil, nil, msg.OpStatus
+	return a
+}
+
+// All returns one of each example above.
+func All() map[string]msg.Message {
+	return map[string]msg.Message{
+		"reading": Reading(), "failed reading": FailedReading(), "decision": Decision(),
+		"scaledjob decision": JobDecision(), "action": Action(), "failed action": FailedAction(),
+		"status action": StatusAction(),
+	}
+}
