@@ -1,0 +1,388 @@
+package trigger
+
+import (
+	"testing"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func TestRabbitMQ(t *testing.T) {
+	runParse(t, "rabbitmq", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("host", "amqp://localhost:5672/vhost", "protocol", "auto", "mode", "QueueLength",
+				"value", "100.50", "activationValue", "10.5", "queueName", "testqueue", "vhostName", "/")},
+			want: RabbitMQ{Host: "amqp://localhost:5672/vhost", Protocol: "auto", QueueName: "testqueue", Mode: "QueueLength",
+				Value: 100.5, ActivationValue: 10.5, VhostName: "/", Operation: "sum", PageSize: 100},
+		},
+		"defaults with host from env": {
+			p:    Params{Metadata: md("hostFromEnv", "RABBITMQ_HOST", "queueName", "orders"), Env: md("RABBITMQ_HOST", "amqp://u:p@rmq:5672/")},
+			want: RabbitMQ{Host: "amqp://u:p@rmq:5672/", Protocol: "auto", QueueName: "orders", Mode: "QueueLength", Value: 20, Operation: "sum", PageSize: 100},
+		},
+		"deprecated queueLength and http host from auth": {
+			p: Params{Metadata: md("queueName", "orders", "queueLength", "7", "mode", "MessageRate", "useRegex", "true", "operation", "max"),
+				Auth: md("host", "http://guest:guest@rmq:15672/")},
+			want: RabbitMQ{Host: "http://guest:guest@rmq:15672/", Protocol: "auto", QueueName: "orders", Mode: "MessageRate", Value: 7,
+				UseRegex: true, Operation: "max", PageSize: 100},
+		},
+		"no host anywhere": {
+			p:    Params{Metadata: md("queueName", "orders")},
+			errs: []string{"spec.triggers[0].metadata.host: Required value: set host, TriggerAuthentication parameter host or hostFromEnv"},
+		},
+		"no queue": {
+			p:    Params{Metadata: md("host", "amqp://rmq")},
+			errs: []string{"spec.triggers[0].metadata.queueName: Required value"},
+		},
+		"unknown mode": {
+			p:    Params{Metadata: md("host", "amqp://rmq", "queueName", "q", "mode", "Length")},
+			errs: []string{`spec.triggers[0].metadata.mode: Unsupported value: "Length": supported values: "QueueLength", "MessageRate"`},
+		},
+		"value zero": {
+			p:    Params{Metadata: md("host", "amqp://rmq", "queueName", "q", "value", "0")},
+			errs: []string{`spec.triggers[0].metadata.value: Invalid value: "0": must be greater than 0`},
+		},
+		"MessageRate over amqp": {
+			p:    Params{Metadata: md("host", "amqp://rmq", "queueName", "q", "mode", "MessageRate", "value", "5")},
+			errs: []string{`spec.triggers[0].metadata.mode: Invalid value: "MessageRate": needs the http protocol (the management API), not amqp`},
+		},
+		"regex with explicit amqp": {
+			p:    Params{Metadata: md("host", "http://rmq", "protocol", "amqp", "queueName", "q.*", "useRegex", "true")},
+			errs: []string{`spec.triggers[0].metadata.useRegex: Invalid value: true: needs the http protocol (the management API), not amqp`},
+		},
+		"bad host value is not printed": {
+			p:    Params{Metadata: md("queueName", "q", "pageSize", "0"), Auth: md("host", "http://user:s3cret@rmq")},
+			errs: []string{`spec.triggers[0].metadata.pageSize: Invalid value: 0: must be at least 1`},
+		},
+	})
+}
+
+func TestKafka(t *testing.T) {
+	runParse(t, "kafka", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("bootstrapServers", "kafka.svc:9092", "consumerGroup", "my-group", "topic", "test-topic",
+				"lagThreshold", "5", "activationLagThreshold", "3", "offsetResetPolicy", "latest", "allowIdleConsumers", "false",
+				"scaleToZeroOnInvalidOffset", "false", "excludePersistentLag", "false", "limitToPartitionsWithLag", "false",
+				"partitionLimitation", "1,2,10-12")},
+			want: Kafka{BootstrapServers: []string{"kafka.svc:9092"}, ConsumerGroup: "my-group", Topic: "test-topic",
+				PartitionLimitation: Partitions{1, 2, 10, 11, 12}, LagThreshold: 5, ActivationLagThreshold: 3,
+				OffsetResetPolicy: "latest", SASL: "none", TLS: "disable"},
+		},
+		"defaults, servers from env, sasl from auth": {
+			p: Params{Metadata: md("bootstrapServersFromEnv", "BROKERS", "consumerGroup", "g"), Env: md("BROKERS", "a:9092,b:9092"),
+				Auth: md("sasl", "plaintext", "username", "u", "password", "p")},
+			want: Kafka{BootstrapServers: []string{"a:9092", "b:9092"}, ConsumerGroup: "g", LagThreshold: 10, OffsetResetPolicy: "latest",
+				SASL: "plaintext", Username: "u", Password: "p", TLS: "disable"},
+		},
+		"missing servers and group": {
+			p: Params{Metadata: md("topic", "t")},
+			errs: []string{
+				"spec.triggers[0].metadata.bootstrapServers: Required value: set bootstrapServers or bootstrapServersFromEnv",
+				"spec.triggers[0].metadata.consumerGroup: Required value: set consumerGroup or consumerGroupFromEnv",
+			},
+		},
+		"bad offset policy": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "offsetResetPolicy", "newest")},
+			errs: []string{`spec.triggers[0].metadata.offsetResetPolicy: Unsupported value: "newest": supported values: "latest", "earliest"`},
+		},
+		"lag threshold not a number": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "lagThreshold", "ten")},
+			errs: []string{`spec.triggers[0].metadata.lagThreshold: Invalid value: "ten": must be an integer`},
+		},
+		"negative activation": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "activationLagThreshold", "-1")},
+			errs: []string{`spec.triggers[0].metadata.activationLagThreshold: Invalid value: -1: must not be negative`},
+		},
+		"idle consumers with partitions with lag": {
+			p: Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "topic", "t",
+				"allowIdleConsumers", "true", "limitToPartitionsWithLag", "true")},
+			errs: []string{`spec.triggers[0].metadata.limitToPartitionsWithLag: Invalid value: true: cannot be used with allowIdleConsumers`},
+		},
+		"partition limitation without topic": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "partitionLimitation", "1-2")},
+			errs: []string{`spec.triggers[0].metadata.partitionLimitation: Invalid value: "1,2": needs a topic`},
+		},
+		"scram without credentials": {
+			p: Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g"), Auth: md("sasl", "scram_sha512")},
+			errs: []string{
+				"spec.triggers[0].metadata.username: Required value: sasl scram_sha512 needs a username and password",
+				"spec.triggers[0].metadata.password: Required value: sasl scram_sha512 needs a username and password",
+			},
+		},
+		"cert without key": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g"), Auth: md("tls", "enable", "cert", "C")},
+			errs: []string{"spec.triggers[0].metadata.key: Required value: tls needs cert and key together"},
+		},
+	})
+}
+
+func TestPrometheus(t *testing.T) {
+	runParse(t, "prometheus", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("serverAddress", "http://prometheus-host:9090", "query", "sum(rate(http_requests_total{deployment=\"my-deployment\"}[2m]))",
+				"threshold", "100.50", "activationThreshold", "5.5", "namespace", "example-namespace",
+				"customHeaders", "X-Client-Id=cid,X-Tenant-Id=tid", "ignoreNullValues", "false", "queryParameters", "key-1=value-1,key-2=value-2", "unsafeSsl", "false")},
+			want: Prometheus{ServerAddress: "http://prometheus-host:9090", Query: "sum(rate(http_requests_total{deployment=\"my-deployment\"}[2m]))",
+				Threshold: 100.5, ActivationThreshold: 5.5, Namespace: "example-namespace",
+				CustomHeaders:   map[string]string{"X-Client-Id": "cid", "X-Tenant-Id": "tid"},
+				QueryParameters: map[string]string{"key-1": "value-1", "key-2": "value-2"}},
+		},
+		"defaults and bearer auth": {
+			p: Params{Metadata: md("serverAddress", "https://p:9090", "query", "up", "threshold", "1"),
+				Auth: md("authModes", "bearer", "bearerToken", "tok")},
+			want: Prometheus{ServerAddress: "https://p:9090", Query: "up", Threshold: 1, IgnoreNullValues: true,
+				AuthModes: []string{"bearer"}, BearerToken: "tok"},
+		},
+		"missing threshold": {
+			p:    Params{Metadata: md("serverAddress", "http://p:9090", "query", "up")},
+			errs: []string{"spec.triggers[0].metadata.threshold: Required value"},
+		},
+		"server address not a URL": {
+			p:    Params{Metadata: md("serverAddress", "prometheus:9090", "query", "up", "threshold", "1")},
+			errs: []string{`spec.triggers[0].metadata.serverAddress: Invalid value: "prometheus:9090": must be an http or https URL`},
+		},
+		"unknown auth mode and basic without username": {
+			p: Params{Metadata: md("serverAddress", "http://p:9090", "query", "up", "threshold", "1", "authModes", "basic,digest")},
+			errs: []string{
+				"spec.triggers[0].metadata.username: Required value: authModes basic needs TriggerAuthentication parameter username",
+				`spec.triggers[0].metadata.authModes: Unsupported value: "digest": supported values: "basic", "bearer", "tls"`,
+			},
+		},
+		"bad header list": {
+			p:    Params{Metadata: md("serverAddress", "http://p:9090", "query", "up", "threshold", "1", "customHeaders", "X-Id")},
+			errs: []string{`spec.triggers[0].metadata.customHeaders: Invalid value: "X-Id": must be key=value pairs separated by commas`},
+		},
+	})
+}
+
+func TestCron(t *testing.T) {
+	runParse(t, "cron", map[string]parseCase{
+		"documented example": {
+			p:    Params{Metadata: md("timezone", "Asia/Kolkata", "start", "30 * * * *", "end", "45 * * * *", "desiredReplicas", "10")},
+			want: Cron{Timezone: "Asia/Kolkata", Start: "30 * * * *", End: "45 * * * *", DesiredReplicas: 10},
+		},
+		"unknown zone": {
+			p:    Params{Metadata: md("timezone", "Mars/Olympus", "start", "0 6 * * *", "end", "0 20 * * *", "desiredReplicas", "2")},
+			errs: []string{`spec.triggers[0].metadata.timezone: Invalid value: "Mars/Olympus": must be an IANA time zone such as Europe/Berlin`},
+		},
+		"six fields": {
+			p: Params{Metadata: md("timezone", "UTC", "start", "0 0 6 * * *", "end", "0 20 * * *", "desiredReplicas", "2")},
+			errs: []string{`spec.triggers[0].metadata.start: Invalid value: "0 0 6 * * *": must be a five-field cron expression: ` +
+				`expected exactly 5 fields, found 6: [0 0 6 * * *]`},
+		},
+		"same start and end": {
+			p:    Params{Metadata: md("timezone", "UTC", "start", "0 6 * * *", "end", "0 6 * * *", "desiredReplicas", "2")},
+			errs: []string{`spec.triggers[0].metadata.end: Invalid value: "0 6 * * *": must differ from start`},
+		},
+		"zero replicas": {
+			p:    Params{Metadata: md("timezone", "UTC", "start", "0 6 * * *", "end", "0 20 * * *", "desiredReplicas", "0")},
+			errs: []string{`spec.triggers[0].metadata.desiredReplicas: Invalid value: 0: must be at least 1`},
+		},
+		"missing desiredReplicas": {
+			p:    Params{Metadata: md("timezone", "UTC", "start", "0 6 * * *", "end", "0 20 * * *")},
+			errs: []string{"spec.triggers[0].metadata.desiredReplicas: Required value"},
+		},
+	})
+}
+
+func TestRedis(t *testing.T) {
+	runParse(t, "redis", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("address", "localhost:6379", "listName", "mylist", "listLength", "5", "activationListLength", "5",
+				"enableTLS", "false", "databaseIndex", "0", "usernameFromEnv", "REDIS_USERNAME", "passwordFromEnv", "REDIS_PASSWORD"),
+				Env: md("REDIS_USERNAME", "u", "REDIS_PASSWORD", "p")},
+			want: Redis{RedisConn: RedisConn{Address: "localhost:6379", Username: "u", Password: "p"}, ListName: "mylist", ListLength: 5, ActivationListLength: 5},
+		},
+		"host and port with defaults": {
+			p:    Params{Metadata: md("host", "redis", "port", "6379", "listName", "jobs")},
+			want: Redis{RedisConn: RedisConn{Host: "redis", Port: "6379"}, ListName: "jobs", ListLength: 5},
+		},
+		"no address": {
+			p:    Params{Metadata: md("listName", "jobs")},
+			errs: []string{"spec.triggers[0].metadata.address: Required value: set address, or host and port (in metadata, <name>FromEnv or the TriggerAuthentication)"},
+		},
+		"host without port": {
+			p:    Params{Metadata: md("host", "redis", "listName", "jobs")},
+			errs: []string{"spec.triggers[0].metadata.port: Required value: host needs a port"},
+		},
+		"list length not a number": {
+			p:    Params{Metadata: md("address", "redis:6379", "listName", "jobs", "listLength", "many")},
+			errs: []string{`spec.triggers[0].metadata.listLength: Invalid value: "many": must be an integer`},
+		},
+	})
+}
+
+func TestRedisStreams(t *testing.T) {
+	runParse(t, "redis-streams", map[string]parseCase{
+		"documented pending entries example": {
+			p: Params{Metadata: md("address", "localhost:6379", "stream", "my-stream", "consumerGroup", "my-consumer-group",
+				"pendingEntriesCount", "10", "databaseIndex", "0", "enableTLS", "false")},
+			want: RedisStreams{RedisConn: RedisConn{Address: "localhost:6379"}, Stream: "my-stream", ConsumerGroup: "my-consumer-group",
+				PendingEntriesCount: 10, StreamLength: 5},
+		},
+		"lag mode": {
+			p: Params{Metadata: md("address", "localhost:6379", "stream", "s", "consumerGroup", "g", "lagCount", "10", "activationLagCount", "3")},
+			want: RedisStreams{RedisConn: RedisConn{Address: "localhost:6379"}, Stream: "s", ConsumerGroup: "g",
+				PendingEntriesCount: 5, StreamLength: 5, LagCount: 10, ActivationLagCount: 3},
+		},
+		"no stream": {
+			p:    Params{Metadata: md("address", "localhost:6379")},
+			errs: []string{"spec.triggers[0].metadata.stream: Required value"},
+		},
+		"lag without group": {
+			p:    Params{Metadata: md("address", "localhost:6379", "stream", "s", "lagCount", "4")},
+			errs: []string{"spec.triggers[0].metadata.consumerGroup: Required value: lagCount needs a consumerGroup"},
+		},
+		"zero pending entries": {
+			p:    Params{Metadata: md("address", "localhost:6379", "stream", "s", "consumerGroup", "g", "pendingEntriesCount", "0")},
+			errs: []string{"spec.triggers[0].metadata.pendingEntriesCount: Invalid value: 0: must be greater than 0"},
+		},
+	})
+}
+
+func TestSQL(t *testing.T) {
+	runParse(t, "postgresql", map[string]parseCase{
+		"documented example with connection from env": {
+			p: Params{Metadata: md("connectionFromEnv", "AIRFLOW_CONN_AIRFLOW_DB", "query", "SELECT ceil(COUNT(*)::decimal / 16) FROM task_instance WHERE state='running' OR state='queued'",
+				"targetQueryValue", "1.1", "activationTargetQueryValue", "5"), Env: md("AIRFLOW_CONN_AIRFLOW_DB", "postgresql://u:p@db/airflow")},
+			want: PostgreSQL{Connection: "postgresql://u:p@db/airflow", Query: "SELECT ceil(COUNT(*)::decimal / 16) FROM task_instance WHERE state='running' OR state='queued'",
+				TargetQueryValue: 1.1, ActivationTargetQueryValue: 5},
+		},
+		"parts with password from auth": {
+			p: Params{Metadata: md("host", "db", "port", "5432", "userName", "kedaUser", "dbName", "test_db_name", "sslmode", "disable",
+				"query", "SELECT 1", "targetQueryValue", "2"), Auth: md("password", "pw")},
+			want: PostgreSQL{Host: "db", Port: "5432", UserName: "kedaUser", DBName: "test_db_name", SSLMode: "disable", Password: "pw",
+				Query: "SELECT 1", TargetQueryValue: 2},
+		},
+		"neither connection nor parts": {
+			p: Params{Metadata: md("host", "db", "query", "SELECT 1", "targetQueryValue", "2")},
+			errs: []string{
+				"spec.triggers[0].metadata.port: Required value: set connection (TriggerAuthentication or connectionFromEnv), or port with the other connection parts",
+				"spec.triggers[0].metadata.userName: Required value: set connection (TriggerAuthentication or connectionFromEnv), or userName with the other connection parts",
+				"spec.triggers[0].metadata.dbName: Required value: set connection (TriggerAuthentication or connectionFromEnv), or dbName with the other connection parts",
+			},
+		},
+	})
+	runParse(t, "mysql", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("connectionStringFromEnv", "MYSQL_CONN_STR", "query", "SELECT CEIL(COUNT(*) / 6) FROM task_instance WHERE state='running' OR state='queued'",
+				"queryValue", "4.4", "activationQueryValue", "5.4"), Env: md("MYSQL_CONN_STR", "u:p@tcp(db:3306)/stats")},
+			want: MySQL{ConnectionString: "u:p@tcp(db:3306)/stats", Query: "SELECT CEIL(COUNT(*) / 6) FROM task_instance WHERE state='running' OR state='queued'",
+				QueryValue: 4.4, ActivationQueryValue: 5.4},
+		},
+		"missing query value": {
+			p:    Params{Metadata: md("query", "SELECT 1"), Auth: md("connectionString", "dsn")},
+			errs: []string{"spec.triggers[0].metadata.queryValue: Required value"},
+		},
+	})
+}
+
+func TestNATSJetStream(t *testing.T) {
+	runParse(t, "nats-jetstream", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("natsServerMonitoringEndpoint", "nats.nats.svc.cluster.local:8222", "account", "$G",
+				"stream", "mystream", "consumer", "pull_consumer", "lagThreshold", "10", "activationLagThreshold", "15", "useHttps", "false")},
+			want: NATSJetStream{MonitoringEndpoint: "nats.nats.svc.cluster.local:8222", Account: "$G", Stream: "mystream",
+				Consumer: "pull_consumer", LagThreshold: 10, ActivationLagThreshold: 15},
+		},
+		"endpoint from auth, defaults": {
+			p:    Params{Metadata: md("stream", "s", "consumer", "c"), Auth: md("natsServerMonitoringEndpoint", "nats:8222")},
+			want: NATSJetStream{MonitoringEndpoint: "nats:8222", Account: "$G", Stream: "s", Consumer: "c", LagThreshold: 10},
+		},
+		"no consumer": {
+			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s")},
+			errs: []string{"spec.triggers[0].metadata.consumer: Required value"},
+		},
+	})
+}
+
+func TestMetricsAPI(t *testing.T) {
+	runParse(t, "metrics-api", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("targetValue", "8.8", "activationTargetValue", "3.8", "format", "json",
+				"url", "http://api:3232/api/v1/stats", "valueLocation", "components.worker.tasks")},
+			want: MetricsAPI{URL: "http://api:3232/api/v1/stats", ValueLocation: "components.worker.tasks", Format: "json",
+				TargetValue: 8.8, ActivationTargetValue: 3.8, Method: "header"},
+		},
+		"format ebb does not read": {
+			p:    Params{Metadata: md("targetValue", "1", "url", "http://api/x", "valueLocation", "v", "format", "xml")},
+			errs: []string{`spec.triggers[0].metadata.format: Unsupported value: "xml": supported values: "json"`},
+		},
+		"apiKey mode without key": {
+			p:    Params{Metadata: md("targetValue", "1", "url", "http://api/x", "valueLocation", "v", "authMode", "apiKey")},
+			errs: []string{"spec.triggers[0].metadata.apiKey: Required value: authMode apiKey needs TriggerAuthentication parameter apiKey"},
+		},
+		"relative url": {
+			p:    Params{Metadata: md("targetValue", "1", "url", "/api/x", "valueLocation", "v")},
+			errs: []string{`spec.triggers[0].metadata.url: Invalid value: "/api/x": must be an http or https URL`},
+		},
+	})
+}
+
+func TestCloudQueues(t *testing.T) {
+	runParse(t, "aws-sqs-queue", map[string]parseCase{
+		"documented example": {
+			p: Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/account_id/QueueName", "queueLength", "5",
+				"awsRegion", "eu-west-1"), Auth: md("awsAccessKeyID", "AKIA", "awsSecretAccessKey", "s")},
+			want: AWSSQSQueue{QueueURL: "https://sqs.eu-west-1.amazonaws.com/account_id/QueueName", QueueLength: 5, AWSRegion: "eu-west-1",
+				IdentityOwner: "pod", ScaleOnInFlight: true, AccessKeyID: "AKIA", SecretAccessKey: "s"},
+		},
+		"no region": {
+			p:    Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/1/q")},
+			errs: []string{"spec.triggers[0].metadata.awsRegion: Required value"},
+		},
+		"key without secret": {
+			p:    Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/1/q", "awsRegion", "eu-west-1"), Auth: md("awsAccessKeyID", "AKIA")},
+			errs: []string{"spec.triggers[0].metadata.awsSecretAccessKey: Required value: awsAccessKeyID and awsSecretAccessKey go together"},
+		},
+		"url without queue": {
+			p:    Params{Metadata: md("queueURL", "orders", "awsRegion", "eu-west-1")},
+			errs: []string{`spec.triggers[0].metadata.queueURL: Invalid value: "orders": must be a queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/orders`},
+		},
+	})
+	runParse(t, "azure-queue", map[string]parseCase{
+		"documented example": {
+			p:    Params{Metadata: md("queueName", "orders", "queueLength", "5", "activationQueueLength", "50", "connectionFromEnv", "STORAGE_CONNECTIONSTRING_ENV_NAME"), Env: md("STORAGE_CONNECTIONSTRING_ENV_NAME", "UseDevelopmentStorage=true")},
+			want: AzureQueue{QueueName: "orders", QueueLength: 5, ActivationQueueLength: 50, Connection: "UseDevelopmentStorage=true"},
+		},
+		"no credentials": {
+			p:    Params{Metadata: md("queueName", "orders")},
+			errs: []string{"spec.triggers[0].metadata.connection: Required value: set connection (TriggerAuthentication or connectionFromEnv) or accountName"},
+		},
+	})
+}
+
+func TestResources(t *testing.T) {
+	util := autoscalingv2.UtilizationMetricType
+	runParse(t, "cpu", map[string]parseCase{
+		"utilization": {
+			p:    Params{Metadata: md("value", "60"), MetricType: util},
+			want: CPU{Value: resource.MustParse("60")},
+		},
+		"average value with container": {
+			p:    Params{Metadata: md("value", "500m", "containerName", "app"), MetricType: autoscalingv2.AverageValueMetricType},
+			want: CPU{Value: resource.MustParse("500m"), ContainerName: "app"},
+		},
+		"fractional utilization": {
+			p:    Params{Metadata: md("value", "50.5"), MetricType: util},
+			errs: []string{`spec.triggers[0].metadata.value: Invalid value: "50500m": must be a whole percentage with metricType Utilization`},
+		},
+		"Value metric type": {
+			p:    Params{Metadata: md("value", "50"), MetricType: autoscalingv2.ValueMetricType},
+			errs: []string{`spec.triggers[0].metricType: Unsupported value: "Value": supported values: "Utilization", "AverageValue"`},
+		},
+		"no value": {
+			p:    Params{Metadata: md(), MetricType: util},
+			errs: []string{"spec.triggers[0].metadata.value: Required value"},
+		},
+	})
+	runParse(t, "memory", map[string]parseCase{
+		"average value": {
+			p:    Params{Metadata: md("value", "512Mi"), MetricType: autoscalingv2.AverageValueMetricType},
+			want: Memory{Value: resource.MustParse("512Mi")},
+		},
+		"not a quantity": {
+			p:    Params{Metadata: md("value", "half"), MetricType: util},
+			errs: []string{`spec.triggers[0].metadata.value: Invalid value: "half": must be a quantity such as 500m or 1Gi`},
+		},
+	})
+}

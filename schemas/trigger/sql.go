@@ -1,0 +1,58 @@
+package trigger
+
+import "k8s.io/apimachinery/pkg/util/validation/field"
+
+// PostgreSQL runs a query returning one number.
+type PostgreSQL struct {
+	Connection                 string  `trigger:"connection,secret,optional,from=auth|env"`
+	Host                       string  `trigger:"host,optional,from=auth|meta"`
+	Port                       string  `trigger:"port,optional,from=auth|meta"`
+	UserName                   string  `trigger:"userName,optional,from=auth|meta"`
+	DBName                     string  `trigger:"dbName,optional,from=auth|meta"`
+	SSLMode                    string  `trigger:"sslmode,optional,from=auth|meta"`
+	Password                   string  `trigger:"password,secret,optional,from=auth|env"`
+	Query                      string  `trigger:"query"`
+	TargetQueryValue           float64 `trigger:"targetQueryValue,target"`
+	ActivationTargetQueryValue float64 `trigger:"activationTargetQueryValue,default=0,activation"`
+}
+
+// MetricDetail is empty: KEDA names the metric s<i>-postgresql.
+func (m PostgreSQL) MetricDetail() string { return "" }
+
+func (m PostgreSQL) validate(c *check) field.ErrorList {
+	return connectionOr(c, "connection", "host", "port", "userName", "dbName")
+}
+
+// MySQL runs a query returning one number.
+type MySQL struct {
+	ConnectionString     string  `trigger:"connectionString,secret,optional,from=auth|env"`
+	Host                 string  `trigger:"host,optional,from=auth|meta"`
+	Port                 string  `trigger:"port,optional,from=auth|meta"`
+	Username             string  `trigger:"username,optional,from=auth|meta"`
+	Password             string  `trigger:"password,secret,optional,from=auth|env"`
+	DBName               string  `trigger:"dbName,optional,from=auth|meta"`
+	Query                string  `trigger:"query"`
+	QueryValue           float64 `trigger:"queryValue,target"`
+	ActivationQueryValue float64 `trigger:"activationQueryValue,default=0,activation"`
+}
+
+// MetricDetail is the database name, as KEDA names the metric s<i>-mysql-<dbName>.
+func (m MySQL) MetricDetail() string { return m.DBName }
+
+func (m MySQL) validate(c *check) field.ErrorList {
+	return connectionOr(c, "connectionString", "host", "port", "username", "dbName")
+}
+
+// connectionOr requires either the connection parameter or every one of the parts.
+func connectionOr(c *check, connection string, parts ...string) field.ErrorList {
+	if c.has(connection) {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, p := range parts {
+		if !c.has(p) {
+			errs = append(errs, field.Required(c.path(p), "set "+connection+" (TriggerAuthentication or "+connection+"FromEnv), or "+p+" with the other connection parts"))
+		}
+	}
+	return errs
+}
