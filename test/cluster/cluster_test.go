@@ -21,11 +21,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	externalmetrics "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 	"k8s.io/utils/ptr"
@@ -61,7 +58,11 @@ func TestHPAReadsExternalMetricsFromHostServer(t *testing.T) {
 	ctx := t.Context()
 	kube := kubernetes.NewForConfigOrDie(c.RESTConfig)
 	metrics := startExternalMetricsServer(t, c.FrontProxyCAFile)
-	registerExternalMetrics(t, c, metrics.port)
+	// httptest's certificate does not name localhost, so this registration skips verification;
+	// the real metrics-api is registered with its caBundle.
+	if err := c.RegisterExternalMetrics(ctx, metrics.port, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	metrics.value.Store(50)
 	if _, err := kube.AppsV1().Deployments("default").Create(ctx, deployment("consumer", 1), metav1.CreateOptions{}); err != nil {
@@ -213,56 +214,4 @@ func startExternalMetricsServer(t *testing.T, frontProxyCAFile string) *metricsS
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// registerExternalMetrics points v1beta1.external.metrics.k8s.io at localhost:port through an
-// ExternalName Service, and waits until the aggregator reports it Available.
-func registerExternalMetrics(t *testing.T, c *cluster.Cluster, port int) {
-	t.Helper()
-	ctx := t.Context()
-	kube := kubernetes.NewForConfigOrDie(c.RESTConfig)
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "external-metrics", Namespace: "default"},
-		Spec: corev1.ServiceSpec{
-			Type:         corev1.ServiceTypeExternalName,
-			ExternalName: "localhost",
-			Ports:        []corev1.ServicePort{{Name: "https", Port: int32(port)}},
-		},
-	}
-	if _, err := kube.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create service: %v", err)
-	}
-	apiService := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiregistration.k8s.io/v1",
-		"kind":       "APIService",
-		"metadata":   map[string]any{"name": "v1beta1.external.metrics.k8s.io"},
-		"spec": map[string]any{
-			"group":   "external.metrics.k8s.io",
-			"version": "v1beta1",
-			"service": map[string]any{"namespace": "default", "name": "external-metrics", "port": int64(port)},
-			// httptest's certificate does not name localhost; the real metrics-api uses a caBundle.
-			"insecureSkipTLSVerify": true,
-			"groupPriorityMinimum":  int64(100),
-			"versionPriority":       int64(100),
-		},
-	}}
-	gvr := schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
-	apiServices := dynamic.NewForConfigOrDie(c.RESTConfig).Resource(gvr)
-	if _, err := apiServices.Create(ctx, apiService, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create apiservice: %v", err)
-	}
-	waitFor(t, "APIService v1beta1.external.metrics.k8s.io Available", func(ctx context.Context) (bool, error) {
-		got, err := apiServices.Get(ctx, "v1beta1.external.metrics.k8s.io", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conditions, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-		for _, cond := range conditions {
-			m, _ := cond.(map[string]any)
-			if m["type"] == "Available" && m["status"] == "True" {
-				return true, nil
-			}
-		}
-		return false, fmt.Errorf("not available: %v", conditions)
-	})
 }
