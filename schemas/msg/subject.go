@@ -101,6 +101,17 @@ type Filter struct {
 
 // Filter returns the subject matching messages of type t about the objects f selects.
 func (p Prefix) Filter(t Type, f Filter) string {
+	s := p.String() + "." + string(t) + "." + f.objectTokens()
+	if t == TypeReading {
+		s += ".*"
+	}
+	return s
+}
+
+// ReadingKeyFilter returns the readings-bucket key pattern matching the objects f selects.
+func ReadingKeyFilter(f Filter) string { return f.objectTokens() + ".*" }
+
+func (f Filter) objectTokens() string {
 	tok := func(s string, enc func(string) string) string {
 		if s == "" {
 			return "*"
@@ -108,11 +119,7 @@ func (p Prefix) Filter(t Type, f Filter) string {
 		return enc(s)
 	}
 	kind := tok(string(f.Kind), func(s string) string { return kindToken(Kind(s)) })
-	s := p.String() + "." + string(t) + "." + tok(f.Namespace, escape) + "." + kind + "." + tok(f.Name, escape)
-	if t == TypeReading {
-		s += ".*"
-	}
-	return s
+	return tok(f.Namespace, escape) + "." + kind + "." + tok(f.Name, escape)
 }
 
 // Parse reads a subject built by p. It rejects anything the builders would not produce, so a

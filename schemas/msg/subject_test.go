@@ -27,6 +27,7 @@ func TestSubjects(t *testing.T) {
 		"all readings":                    {got: msg.DefaultPrefix.All(msg.TypeReading), want: "ebb.reading.>"},
 		"filter by namespace":             {got: msg.DefaultPrefix.Filter(msg.TypeReading, msg.Filter{Namespace: "orders"}), want: "ebb.reading.orders.*.*.*"},
 		"filter by kind and name":         {got: msg.DefaultPrefix.Filter(msg.TypeDecision, msg.Filter{Kind: msg.ScaledJob, Name: "a.b"}), want: "ebb.decision.*.sj.a_2Eb"},
+		"reading key filter":              {got: msg.ReadingKeyFilter(msg.Filter{Name: "a.b"}), want: "*.*.a_2Eb.*"},
 		"empty filter":                    {got: msg.DefaultPrefix.Filter(msg.TypeAction, msg.Filter{}), want: "ebb.action.*.*.*"},
 	}
 	for name, tc := range tests {
