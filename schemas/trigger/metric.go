@@ -16,6 +16,8 @@ import (
 type ResourceMetric interface {
 	Metadata
 	ResourceName() corev1.ResourceName
+	// TargetContainer is the one container measured; empty means the whole pod.
+	TargetContainer() string
 }
 
 // targeter is implemented by scalers whose target depends on their mode (redis-streams).

@@ -25,6 +25,9 @@ func (m CPU) MetricDetail() string { return "" }
 // ResourceName is cpu.
 func (m CPU) ResourceName() corev1.ResourceName { return corev1.ResourceCPU }
 
+// TargetContainer is containerName.
+func (m CPU) TargetContainer() string { return m.ContainerName }
+
 func (m CPU) validate(c *check) field.ErrorList { return resourceValue(c, m.Value) }
 
 // MetricDetail is empty: resource metrics are named after the resource.
@@ -32,6 +35,9 @@ func (m Memory) MetricDetail() string { return "" }
 
 // ResourceName is memory.
 func (m Memory) ResourceName() corev1.ResourceName { return corev1.ResourceMemory }
+
+// TargetContainer is containerName.
+func (m Memory) TargetContainer() string { return m.ContainerName }
 
 func (m Memory) validate(c *check) field.ErrorList { return resourceValue(c, m.Value) }
 
