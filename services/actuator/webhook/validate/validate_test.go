@@ -45,7 +45,9 @@ func cpuTrigger(container string) v1alpha1.ScaleTriggers {
 	return v1alpha1.ScaleTriggers{Type: "cpu", MetricType: autoscalingv2.UtilizationMetricType, Metadata: md}
 }
 
-func podSpec(containers ...corev1.Container) *corev1.PodSpec { return &corev1.PodSpec{Containers: containers} }
+func podSpec(containers ...corev1.Container) *corev1.PodSpec {
+	return &corev1.PodSpec{Containers: containers}
+}
 
 func container(name string, requests corev1.ResourceList) corev1.Container {
 	return corev1.Container{Name: name, Resources: corev1.ResourceRequirements{Requests: requests}}
@@ -88,7 +90,7 @@ func TestScaledObject(t *testing.T) {
 			facts: Facts{PodSpec: podSpec(container("app", cpu))},
 		},
 		"cpu request from a limit": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers = append(so.Spec.Triggers, cpuTrigger("")) }),
+			so:    scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers = append(so.Spec.Triggers, cpuTrigger("")) }),
 			facts: Facts{PodSpec: podSpec(corev1.Container{Name: "app", Resources: corev1.ResourceRequirements{Limits: cpu}})},
 		},
 		"cpu request from a LimitRange default": {
@@ -135,22 +137,26 @@ func TestScaledObject(t *testing.T) {
 			want: []string{"spec.idleReplicaCount: Invalid value: 1: must be less than minReplicaCount (1)"},
 		},
 		"name too long for a label": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Name = "a-very-long-scaled-object-name-that-goes-past-the-label-limit-of-63" }),
+			so: scaledObject(func(so *v1alpha1.ScaledObject) {
+				so.Name = "a-very-long-scaled-object-name-that-goes-past-the-label-limit-of-63"
+			}),
 			want: []string{
 				`metadata.name: Invalid value: "a-very-long-scaled-object-name-that-goes-past-the-label-limit-of-63": must be no more than 63 characters`,
 				`metadata.name: Invalid value: "keda-hpa-a-very-long-scaled-object-name-that-goes-past-the-label-limit-of-63": the HPA name must be no more than 63 characters`,
 			},
 		},
 		"derived HPA name too long": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Name = "name-of-fifty-eight-characters-which-fits-a-label-alone-ok" }),
+			so: scaledObject(func(so *v1alpha1.ScaledObject) {
+				so.Name = "name-of-fifty-eight-characters-which-fits-a-label-alone-ok"
+			}),
 			want: []string{`metadata.name: Invalid value: "keda-hpa-name-of-fifty-eight-characters-which-fits-a-label-alone-ok": the HPA name must be no more than 63 characters`},
 		},
 		"duplicate trigger names": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers = append(so.Spec.Triggers, so.Spec.Triggers[0]) }),
+			so:   scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers = append(so.Spec.Triggers, so.Spec.Triggers[0]) }),
 			want: []string{`spec.triggers[1].name: Duplicate value: "queue"`},
 		},
 		"unknown trigger type": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers[0].Type = "rabbit" }),
+			so:   scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers[0].Type = "rabbit" }),
 			want: []string{`spec.triggers[0].type: Unsupported value: "rabbit": supported values: "aws-sqs-queue", "azure-queue", "cpu", "cron", "kafka", "memory", "metrics-api", "mysql", "nats-jetstream", "postgresql", "prometheus", "rabbitmq", "redis", "redis-streams"`},
 		},
 		"useCachedMetrics on cron": {
@@ -253,7 +259,9 @@ func TestScaledObject(t *testing.T) {
 			want:  []string{`spec.scaleTargetRef.name: Invalid value: "worker": Deployment worker is already scaled by HPA worker, which this ScaledObject does not own (annotate scaledobject.keda.sh/transfer-hpa-ownership=true to take it over)`},
 		},
 		"foreign HPA allowed by the ownership annotation": {
-			so:    scaledObject(func(so *v1alpha1.ScaledObject) { so.Annotations = map[string]string{"validations.keda.sh/hpa-ownership": "false"} }),
+			so: scaledObject(func(so *v1alpha1.ScaledObject) {
+				so.Annotations = map[string]string{"validations.keda.sh/hpa-ownership": "false"}
+			}),
 			facts: Facts{HPAs: []autoscalingv2.HorizontalPodAutoscaler{hpa("worker", "worker", "")}},
 		},
 		"foreign HPA taken over by transfer": {
@@ -290,7 +298,7 @@ func TestScaledJob(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "resize", Namespace: "shop"},
 			Spec: v1alpha1.ScaledJobSpec{
 				JobTargetRef: &batchv1.JobSpec{},
-				Triggers: []v1alpha1.ScaleTriggers{{Type: "redis", Metadata: map[string]string{"address": "redis:6379", "listName": "images"}}},
+				Triggers:     []v1alpha1.ScaleTriggers{{Type: "redis", Metadata: map[string]string{"address": "redis:6379", "listName": "images"}}},
 			},
 		}
 		for _, e := range edits {
@@ -389,4 +397,3 @@ func TestParameters(t *testing.T) {
 		t.Errorf("Parameters (-want +got):\n%s", diff)
 	}
 }
-
