@@ -65,7 +65,7 @@ func TestDesired(t *testing.T) {
 			wantMetrics: []autoscalingv2.MetricSpec{externalMetric("s0-rabbitmq-orders", averageValue(5000))},
 		},
 		"a Value metricType sets the target's value": {
-			so: scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers[0].MetricType = autoscalingv2.ValueMetricType }),
+			so:       scaledObject(func(so *v1alpha1.ScaledObject) { so.Spec.Triggers[0].MetricType = autoscalingv2.ValueMetricType }),
 			wantName: "keda-hpa-orders", wantMin: 1, wantMax: 100,
 			wantMetrics: []autoscalingv2.MetricSpec{externalMetric("s0-rabbitmq-orders", autoscalingv2.MetricTarget{
 				Type: autoscalingv2.ValueMetricType, Value: resource.NewMilliQuantity(5000, resource.DecimalSI)})},
