@@ -21,7 +21,7 @@ type Kafka struct {
 	ExcludePersistentLag       bool       `trigger:"excludePersistentLag,default=false"`
 	ScaleToZeroOnInvalidOffset bool       `trigger:"scaleToZeroOnInvalidOffset,default=false"`
 	LimitToPartitionsWithLag   bool       `trigger:"limitToPartitionsWithLag,default=false"`
-	SASL                       string     `trigger:"sasl,default=none,enum=none|plaintext|scram_sha256|scram_sha512|oauthbearer,from=auth|meta"`
+	SASL                       string     `trigger:"sasl,default=none,enum=none|plaintext|scram_sha256|scram_sha512,from=auth|meta"` // KEDA's oauthbearer and gssapi are not supported
 	Username                   string     `trigger:"username,secret,optional,from=auth|env"`
 	Password                   string     `trigger:"password,secret,optional,from=auth|env"`
 	TLS                        string     `trigger:"tls,default=disable,enum=enable|disable,from=auth|meta"`
@@ -48,10 +48,13 @@ func (m Kafka) validate(c *check) field.ErrorList {
 	if m.AllowIdleConsumers && m.LimitToPartitionsWithLag {
 		errs = append(errs, field.Invalid(c.path("limitToPartitionsWithLag"), true, "cannot be used with allowIdleConsumers"))
 	}
+	if m.LimitToPartitionsWithLag && m.Topic == "" && !c.has("topic") {
+		errs = append(errs, field.Invalid(c.path("limitToPartitionsWithLag"), true, "needs a topic"))
+	}
 	if len(m.PartitionLimitation) > 0 && m.Topic == "" && !c.has("topic") {
 		errs = append(errs, field.Invalid(c.path("partitionLimitation"), m.PartitionLimitation.String(), "needs a topic"))
 	}
-	if m.SASL != "none" && m.SASL != "oauthbearer" && m.SASL != "" {
+	if m.SASL != "none" && m.SASL != "" {
 		for _, name := range []string{"username", "password"} {
 			if !c.has(name) {
 				errs = append(errs, field.Required(c.path(name), fmt.Sprintf("sasl %s needs a username and password", m.SASL)))

@@ -5,7 +5,7 @@ import "k8s.io/apimachinery/pkg/util/validation/field"
 // NATSJetStream reads a consumer's lag (pending plus ack-pending) from the monitoring endpoint.
 type NATSJetStream struct {
 	MonitoringEndpoint     string `trigger:"natsServerMonitoringEndpoint,from=auth|meta|env"`
-	Account                string `trigger:"account,default=$G"`
+	Account                string `trigger:"account,default=$G,from=auth|meta"`
 	Stream                 string `trigger:"stream"`
 	Consumer               string `trigger:"consumer"`
 	LagThreshold           int64  `trigger:"lagThreshold,default=10,target"`

@@ -16,13 +16,19 @@ type RabbitMQ struct {
 	Mode                  string  `trigger:"mode,default=QueueLength,enum=QueueLength|MessageRate"`
 	Value                 float64 `trigger:"value,alias=queueLength,default=20,target"`
 	ActivationValue       float64 `trigger:"activationValue,default=0,activation"`
-	VhostName             string  `trigger:"vhostName,optional"`
+	VhostName             string  `trigger:"vhostName,optional,from=meta|auth"`
 	UseRegex              bool    `trigger:"useRegex,default=false"`
 	Operation             string  `trigger:"operation,default=sum,enum=sum|max|avg"`
 	PageSize              int64   `trigger:"pageSize,default=100"`
 	ExcludeUnacknowledged bool    `trigger:"excludeUnacknowledged,default=false"`
 	UnsafeSSL             bool    `trigger:"unsafeSsl,default=false"`
 	TimeoutMS             int64   `trigger:"timeout,optional"`
+	// TLS client settings (amqps:// and https:// hosts), from a TriggerAuthentication as in KEDA.
+	TLS         string `trigger:"tls,default=disable,enum=enable|disable,from=auth"`
+	CA          string `trigger:"ca,secret,optional,from=auth"`
+	Cert        string `trigger:"cert,secret,optional,from=auth"`
+	Key         string `trigger:"key,secret,optional,from=auth"`
+	KeyPassword string `trigger:"keyPassword,secret,optional,from=auth"`
 }
 
 // MetricDetail is the queue name.
@@ -60,6 +66,12 @@ func (m RabbitMQ) validate(c *check) field.ErrorList {
 	}
 	if m.TimeoutMS < 0 {
 		errs = append(errs, field.Invalid(c.path("timeout"), m.TimeoutMS, "must not be negative"))
+	}
+	if c.has("username") != c.has("password") {
+		errs = append(errs, field.Required(c.path("password"), "username and password go together"))
+	}
+	if c.has("cert") != c.has("key") {
+		errs = append(errs, field.Required(c.path("key"), "tls needs cert and key together"))
 	}
 	return errs
 }

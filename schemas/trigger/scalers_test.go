@@ -13,17 +13,35 @@ func TestRabbitMQ(t *testing.T) {
 			p: Params{Metadata: md("host", "amqp://localhost:5672/vhost", "protocol", "auto", "mode", "QueueLength",
 				"value", "100.50", "activationValue", "10.5", "queueName", "testqueue", "vhostName", "/")},
 			want: RabbitMQ{Host: "amqp://localhost:5672/vhost", Protocol: "auto", QueueName: "testqueue", Mode: "QueueLength",
-				Value: 100.5, ActivationValue: 10.5, VhostName: "/", Operation: "sum", PageSize: 100},
+				Value: 100.5, ActivationValue: 10.5, VhostName: "/", Operation: "sum", PageSize: 100, TLS: "disable"},
 		},
 		"defaults with host from env": {
 			p:    Params{Metadata: md("hostFromEnv", "RABBITMQ_HOST", "queueName", "orders"), Env: md("RABBITMQ_HOST", "amqp://u:p@rmq:5672/")},
-			want: RabbitMQ{Host: "amqp://u:p@rmq:5672/", Protocol: "auto", QueueName: "orders", Mode: "QueueLength", Value: 20, Operation: "sum", PageSize: 100},
+			want: RabbitMQ{Host: "amqp://u:p@rmq:5672/", Protocol: "auto", QueueName: "orders", Mode: "QueueLength", Value: 20, Operation: "sum", PageSize: 100, TLS: "disable"},
 		},
 		"deprecated queueLength and http host from auth": {
 			p: Params{Metadata: md("queueName", "orders", "queueLength", "7", "mode", "MessageRate", "useRegex", "true", "operation", "max"),
 				Auth: md("host", "http://guest:guest@rmq:15672/")},
 			want: RabbitMQ{Host: "http://guest:guest@rmq:15672/", Protocol: "auto", QueueName: "orders", Mode: "MessageRate", Value: 7,
-				UseRegex: true, Operation: "max", PageSize: 100},
+				UseRegex: true, Operation: "max", PageSize: 100, TLS: "disable"},
+		},
+		"tls, credentials and vhost from auth": {
+			p: Params{Metadata: md("host", "amqps://rmq:5671", "queueName", "q"),
+				Auth: md("tls", "enable", "ca", "CA", "cert", "C", "key", "K", "keyPassword", "KP", "username", "u", "password", "p", "vhostName", "orders")},
+			want: RabbitMQ{Host: "amqps://rmq:5671", Username: "u", Password: "p", Protocol: "auto", QueueName: "q", Mode: "QueueLength",
+				Value: 20, VhostName: "orders", Operation: "sum", PageSize: 100, TLS: "enable", CA: "CA", Cert: "C", Key: "K", KeyPassword: "KP"},
+		},
+		"tls not enable or disable": {
+			p:    Params{Metadata: md("host", "amqps://rmq", "queueName", "q"), Auth: md("tls", "on")},
+			errs: []string{`spec.triggers[0].authenticationRef[tls]: Unsupported value: "on": supported values: "enable", "disable"`},
+		},
+		"cert without key": {
+			p:    Params{Metadata: md("host", "amqps://rmq", "queueName", "q"), Auth: md("tls", "enable", "cert", "C")},
+			errs: []string{"spec.triggers[0].metadata.key: Required value: tls needs cert and key together"},
+		},
+		"username without password": {
+			p:    Params{Metadata: md("host", "http://rmq", "queueName", "q"), Auth: md("username", "u")},
+			errs: []string{"spec.triggers[0].metadata.password: Required value: username and password go together"},
 		},
 		"no host anywhere": {
 			p:    Params{Metadata: md("queueName", "orders")},
@@ -96,6 +114,14 @@ func TestKafka(t *testing.T) {
 			p: Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "topic", "t",
 				"allowIdleConsumers", "true", "limitToPartitionsWithLag", "true")},
 			errs: []string{`spec.triggers[0].metadata.limitToPartitionsWithLag: Invalid value: true: cannot be used with allowIdleConsumers`},
+		},
+		"partitions with lag without topic": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "limitToPartitionsWithLag", "true")},
+			errs: []string{`spec.triggers[0].metadata.limitToPartitionsWithLag: Invalid value: true: needs a topic`},
+		},
+		"unsupported sasl": {
+			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g"), Auth: md("sasl", "oauthbearer")},
+			errs: []string{`spec.triggers[0].authenticationRef[sasl]: Unsupported value: "oauthbearer": supported values: "none", "plaintext", "scram_sha256", "scram_sha512"`},
 		},
 		"partition limitation without topic": {
 			p:    Params{Metadata: md("bootstrapServers", "k:9092", "consumerGroup", "g", "partitionLimitation", "1-2")},
@@ -287,6 +313,10 @@ func TestNATSJetStream(t *testing.T) {
 		"endpoint from auth, defaults": {
 			p:    Params{Metadata: md("stream", "s", "consumer", "c"), Auth: md("natsServerMonitoringEndpoint", "nats:8222")},
 			want: NATSJetStream{MonitoringEndpoint: "nats:8222", Account: "$G", Stream: "s", Consumer: "c", LagThreshold: 10},
+		},
+		"account from auth wins over metadata": {
+			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "account", "meta", "stream", "s", "consumer", "c"), Auth: md("account", "orders")},
+			want: NATSJetStream{MonitoringEndpoint: "nats:8222", Account: "orders", Stream: "s", Consumer: "c", LagThreshold: 10},
 		},
 		"no consumer": {
 			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s")},
