@@ -20,7 +20,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print ebb's version", runVersion},
+		"simulate": {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
+		"version":  {"print ebb's version", runVersion},
 	}
 }
 
