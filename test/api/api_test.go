@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,7 @@ func TestAPI(t *testing.T) {
 	t.Run("documented manifests are accepted with defaults", func(t *testing.T) { testAccepted(t, e) })
 	t.Run("invalid manifests are rejected", func(t *testing.T) { testRejected(t, e) })
 	t.Run("LimitRange defaults count as requests", func(t *testing.T) { testLimitRange(t, e) })
+	t.Run("updates revalidate only a changed spec", func(t *testing.T) { testUpdates(t, e) })
 	t.Run("printer columns and short names", func(t *testing.T) { testPrinterColumns(t, e) })
 }
 
@@ -287,4 +289,44 @@ func getTable(t *testing.T, e *env, path string) *metav1.Table {
 		t.Fatal(err)
 	}
 	return &table
+}
+
+// testUpdates: once a foreign HPA appears on a workload, ebb can still update its ScaledObject's
+// metadata (labels, finalizers), but a spec change is checked against the cluster again.
+func testUpdates(t *testing.T, e *env) {
+	ctx := t.Context()
+	if err := e.create(ctx, manifest(t, doc("ScaledObject", "updated", `{scaleTargetRef: {name: other}, triggers: [`+rabbit+`]}`))); err != nil {
+		t.Fatal(err)
+	}
+	foreign := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "intruder", Namespace: namespace},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "other"},
+			MaxReplicas:    3,
+		},
+	}
+	if _, err := e.kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	so, err := e.get(ctx, manifest(t, `{apiVersion: keda.sh/v1alpha1, kind: ScaledObject, metadata: {name: updated}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so.SetLabels(map[string]string{"scaledobject.keda.sh/name": "updated"})
+	so.SetFinalizers([]string{"finalizer.keda.sh"})
+	if so, err = e.resource(so).Update(ctx, so, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("metadata update: %v", err)
+	}
+	if err := unstructured.SetNestedField(so.Object, int64(5), "spec", "maxReplicaCount"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.resource(so).Update(ctx, so, metav1.UpdateOptions{})
+	want := denySO + `spec.scaleTargetRef.name: Invalid value: "other": Deployment other is already scaled by HPA intruder, which this ScaledObject does not own (annotate scaledobject.keda.sh/transfer-hpa-ownership=true to take it over)`
+	if err == nil || err.Error() != want {
+		t.Errorf("spec update: err = %v, want %s", err, want)
+	}
+	// Leave nothing behind that other subtests could trip on.
+	if err := e.kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Delete(ctx, "intruder", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
