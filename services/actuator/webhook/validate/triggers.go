@@ -11,7 +11,6 @@ import (
 // parsed is one trigger that passed its metadata parser.
 type parsed struct {
 	index int
-	spec  v1alpha1.ScaleTriggers
 	meta  trigger.Metadata
 }
 
@@ -52,7 +51,7 @@ func triggers(ts []v1alpha1.ScaleTriggers, auth map[AuthRef][]string, reg *trigg
 			errs = append(errs, perrs...)
 			continue
 		}
-		ok = append(ok, parsed{index: i, spec: t, meta: m})
+		ok = append(ok, parsed{index: i, meta: m})
 	}
 	return ok, errs
 }
