@@ -66,8 +66,10 @@ func TestRotatorRenewsAfterTwoThirds(t *testing.T) {
 	}
 
 	go r.run(ctx)
-	for !clk.HasWaiters() {
-		time.Sleep(time.Millisecond)
+	for start := time.Now(); !clk.HasWaiters(); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the rotator never started its ticker")
+		}
 	}
 	clk.Step(time.Minute) // before the due date: the same bundle is republished
 	if got := <-published; !bytes.Equal(got, first) {
