@@ -63,9 +63,9 @@ type TLS struct {
 }
 
 // ClusterConfig joins this server to the others by routes. Routes list the route URLs
-// (nats://host:port) of the other nodes, or of every node (a node skips its own); a node with
-// no routes waits for the others to dial it. User and Password authenticate routes and must
-// be the same on every node.
+// (nats://host:port) of every node, this one's included (a node skips its own), so the same
+// list serves every node. User and Password authenticate routes and must be the same on
+// every node.
 type ClusterConfig struct {
 	Name     string // default "ebb"
 	Host     string // default "0.0.0.0"
@@ -183,6 +183,9 @@ func (c Config) Validate() error {
 		bad("tls.caFile", "must be set to verify clients")
 	}
 	if c.Mode == Cluster {
+		if len(c.Cluster.Routes) == 0 {
+			bad("cluster.routes", "must list the other nodes (JetStream clustering needs configured routes)")
+		}
 		if c.Cluster.User == "" || c.Cluster.Password == "" {
 			bad("cluster.user", "routes must authenticate: set user and password")
 		}

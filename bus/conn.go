@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"ebb.dev/schemas/msg"
 )
@@ -42,6 +43,9 @@ type Conn struct {
 	errs   chan error
 	denied *denials
 }
+
+// publishAckTimeout is how long a publish waits for its stream's ack before sending again.
+const publishAckTimeout = 5 * time.Second
 
 // errBuffer is how many asynchronous errors Err holds for a service that is busy; the rest
 // are logged only.
@@ -124,7 +128,7 @@ func connect(ctx context.Context, cfg ClientConfig, extra ...nats.Option) (*Conn
 	if err != nil {
 		return nil, fmt.Errorf("connect to bus as %s: %w", cfg.User, err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(publishAckTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect to bus as %s: %w", cfg.User, err)
@@ -159,13 +163,31 @@ func (c *Conn) Publish(ctx context.Context, m msg.Message) error {
 }
 
 // PublishData publishes data on subject and waits for the stream that captures the subject
-// to acknowledge it. A denied publish returns an error wrapping nats.ErrPermissionViolation.
+// to store it. While the bus is reconnecting or a stream is electing a leader it retries,
+// under one message ID so the stream stores the message once, until ctx ends. A denied
+// publish returns an error wrapping nats.ErrPermissionViolation.
 func (c *Conn) PublishData(ctx context.Context, subject string, data []byte) error {
+	id := nuid.Next()
+	for {
+		err := c.publishOnce(ctx, subject, data, id)
+		if err == nil || !retryablePublish(err) {
+			return err
+		}
+		c.log.Debug("bus publish will be retried", "subject", subject, "error", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("publish %s: %w (last error: %w)", subject, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Conn) publishOnce(ctx context.Context, subject string, data []byte, id string) error {
 	if err := c.denied.get(verbPublish, subject); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	changed := c.denied.changed()
-	ack, err := c.js.PublishAsync(subject, data)
+	ack, err := c.js.PublishAsync(subject, data, jetstream.WithMsgID(id))
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
@@ -184,6 +206,18 @@ func (c *Conn) PublishData(ctx context.Context, subject string, data []byte) err
 			return fmt.Errorf("publish %s: %w", subject, ctx.Err())
 		}
 	}
+}
+
+// retryablePublish reports the failures that pass on their own: a connection that is
+// reconnecting, a stream between leaders, an ack lost with a node.
+func retryablePublish(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503
+	}
+	return errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout)
 }
 
 // Subscribe delivers core messages on subject to h, once the server has accepted the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // internalUser is the bus's own admin identity, used in-process to provision streams. Its
@@ -26,8 +27,9 @@ type Server struct {
 	users map[string]User
 
 	stopProvision context.CancelFunc
-	provisioned   chan struct{} // closed when provisioning ends; provisionErr is then set
-	provisionErr  error
+	provisioned   chan struct{} // closed once the streams exist or provisioning failed
+	provisionErr  error         // set before provisioned is closed
+	provisioner   chan struct{} // closed when the provisioning goroutine has returned
 	shutdownOnce  sync.Once
 }
 
@@ -58,7 +60,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("start bus %s: not ready for connections", cfg.Name)
 	}
-	s := &Server{cfg: cfg, ns: ns, users: map[string]User{}, provisioned: make(chan struct{})}
+	s := &Server{cfg: cfg, ns: ns, users: map[string]User{}, provisioned: make(chan struct{}), provisioner: make(chan struct{})}
 	for _, u := range users {
 		s.users[u.Name] = u
 	}
@@ -85,19 +87,61 @@ func (s *Server) Ready(ctx context.Context) error {
 }
 
 func (s *Server) provision(ctx context.Context) {
-	defer close(s.provisioned)
+	defer close(s.provisioner)
 	c, err := s.Connect(ctx, internalUser)
 	if err != nil {
 		s.provisionErr = fmt.Errorf("bus %s: provision: %w", s.cfg.Name, err)
+		close(s.provisioned)
 		return
 	}
 	defer c.Close()
-	err = provision(ctx, c.JetStream(), layout(s.cfg), s.cfg.Mode == Cluster, s.cfg.Logger)
-	if err != nil {
-		s.provisionErr = fmt.Errorf("bus %s: %w", s.cfg.Name, err)
+	l := layout(s.cfg)
+	if s.cfg.Mode != Cluster {
+		if err := provisionOnce(ctx, c.JetStream(), l, 10*time.Second); err != nil {
+			s.provisionErr = fmt.Errorf("bus %s: %w", s.cfg.Name, err)
+		}
+		close(s.provisioned)
 		return
 	}
-	s.cfg.Logger.Info("bus streams ready", "server", s.cfg.Name, "mode", s.cfg.Mode)
+	s.provisionCluster(ctx, c.JetStream(), l)
+}
+
+// provisionCluster lets the JetStream metadata leader alone create or update the streams,
+// each time a node becomes leader, so a rolling change of Config takes effect once a node
+// with the new Config leads. Every node is ready once the streams exist.
+func (s *Server) provisionCluster(ctx context.Context, js jetstream.JetStream, l streams) {
+	log := s.cfg.Logger.With("server", s.cfg.Name)
+	applied, ready := false, false
+	for attempt := 1; ; attempt++ {
+		switch {
+		case !s.ns.JetStreamIsLeader():
+			applied = false
+		case !applied:
+			err := provisionOnce(ctx, js, l, 2*time.Second)
+			applied = err == nil
+			if err != nil {
+				log.Warn("bus streams not provisioned yet", "error", err)
+			}
+		}
+		if !ready {
+			err := exist(ctx, js, l)
+			if ready = err == nil; ready {
+				log.Info("bus streams ready", "mode", s.cfg.Mode)
+				close(s.provisioned)
+			} else if attempt%40 == 0 { // every ~10 s, so a cluster that never forms is visible
+				log.Info("waiting for the cluster to create the bus streams", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if !ready {
+				s.provisionErr = fmt.Errorf("bus %s: streams never provisioned: %w", s.cfg.Name, ctx.Err())
+				close(s.provisioned)
+			}
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // Connect opens an in-process connection as one of the server's users whose password the
@@ -158,7 +202,7 @@ func (s *Server) Shutdown() {
 		s.stopProvision()
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
-		<-s.provisioned
+		<-s.provisioner
 	})
 }
 

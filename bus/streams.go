@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -98,27 +97,10 @@ func layout(c Config) streams {
 	}
 }
 
-// provision creates or updates every stream and bucket. In a cluster it retries every
-// error until ctx ends: R3 streams cannot be placed until all three nodes have joined.
-func provision(ctx context.Context, js jetstream.JetStream, l streams, retry bool, log *slog.Logger) error {
-	for attempt := 1; ; attempt++ {
-		err := provisionOnce(ctx, js, l)
-		if err == nil || !retry {
-			return err
-		}
-		if attempt%40 == 0 { // every ~10 s, so a cluster that never forms is visible
-			log.Info("bus streams not provisioned yet: waiting for the cluster", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-func provisionOnce(ctx context.Context, js jetstream.JetStream, l streams) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+// provisionOnce creates or updates every stream and bucket. Only one node of a cluster may
+// call it at a time: nats-server answers none of several identical concurrent creates.
+func provisionOnce(ctx context.Context, js jetstream.JetStream, l streams, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, sc := range []jetstream.StreamConfig{l.audit, l.readings} {
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
@@ -128,6 +110,23 @@ func provisionOnce(ctx context.Context, js jetstream.JetStream, l streams) error
 	for _, kc := range l.buckets {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("provision bucket %s: %w", kc.Bucket, err)
+		}
+	}
+	return nil
+}
+
+// exist reports whether every stream and bucket has been created (by any node). A request
+// sent before the cluster has a metadata leader gets no answer, hence the short timeout.
+func exist(ctx context.Context, js jetstream.JetStream, l streams) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	names := []string{l.audit.Name, l.readings.Name}
+	for _, kc := range l.buckets {
+		names = append(names, kvStream(kc.Bucket))
+	}
+	for _, name := range names {
+		if _, err := js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
 		}
 	}
 	return nil
