@@ -79,6 +79,16 @@ type Metric struct {
 	Source Source
 }
 
+// Samples is what the HPA reads from the served metrics: a metric with nothing to serve is
+// a failed request.
+func Samples(served []Metric) []hpa.Sample {
+	out := make([]hpa.Sample, len(served))
+	for i, m := range served {
+		out[i] = hpa.Sample{Value: m.Value, Failed: m.Source == SourceNone}
+	}
+	return out
+}
+
 // Health is one metric's status.health entry.
 type Health struct {
 	NumberOfFailures int32
@@ -174,7 +184,7 @@ func (p *Policy) deactivate(in Input, res *Result) {
 		res.Reason, res.Next = ReasonCooldown, end
 		return
 	}
-	res.Replicas, res.Scale, res.Reason = 0, true, ReasonDeactivate
+	res.Replicas, res.Reason = 0, ReasonDeactivate
 	if s.Idle != nil {
 		res.Replicas, res.Reason = *s.Idle, ReasonIdle
 	}
@@ -198,23 +208,8 @@ func (p *Policy) hold(current int32, served []Metric) (int32, Reason) {
 // proposal as the HPA computes it, the largest, kept at current in a Disabled direction, within
 // [max(min, 1), max]. cpu/memory metrics are not known here and do not move it.
 func (p *Policy) hpaTarget(current int32, served []Metric, fallback bool) (int32, Reason) {
-	pods := hpa.Steady(current)
-	best, invalid := int32(0), 0
-	for i, m := range served {
-		if m.Source == SourceNone {
-			invalid++
-			continue
-		}
-		n, ok := hpa.Proposal(p.metrics[i], m.Value, pods, p.tol)
-		if !ok {
-			invalid++
-			continue
-		}
-		if best == 0 || n > best {
-			best = n
-		}
-	}
-	if invalid >= len(served) || (invalid > 0 && best < current) {
+	best, _, ok := hpa.Propose(p.metrics, Samples(served), hpa.Steady(current), p.tol)
+	if !ok {
 		best = current // the HPA keeps the count when it cannot read enough metrics
 	}
 	if (p.noUp && best > current) || (p.noDown && best < current) {

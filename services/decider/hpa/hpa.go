@@ -113,7 +113,7 @@ func (h *HPA) SyncPods(now time.Time, pods Pods, samples []Sample) Result {
 	case current < h.spec.MinReplicas:
 		desired, res.Condition = h.spec.MinReplicas, BelowMinReplicas
 	default:
-		proposal, metric, ok := h.propose(pods, samples)
+		proposal, metric, ok := Propose(h.spec.Metrics, samples, pods, h.tol)
 		if !ok {
 			res.Condition = FailedGetExternalMetric
 			return res
@@ -133,17 +133,18 @@ func (h *HPA) SyncPods(now time.Time, pods Pods, samples []Sample) Result {
 	return res
 }
 
-// propose takes the largest proposal of the metrics that could be computed. Like the
-// controller it gives up when every metric failed, or when some failed and the rest
-// would scale down.
-func (h *HPA) propose(pods Pods, samples []Sample) (replicas int32, metric string, ok bool) {
+// Propose is the count a set of External metrics asks for: the largest proposal of the
+// metrics that could be computed, and the metric that made it. Like the controller it gives up
+// (ok false) when every metric failed, or when some failed and the rest would scale down.
+// samples[i] is the value of metrics[i]; a missing entry counts as a failed request.
+func Propose(metrics []MetricSpec, samples []Sample, pods Pods, tol Tolerances) (replicas int32, metric string, ok bool) {
 	invalid := 0
-	for i, m := range h.spec.Metrics {
+	for i, m := range metrics {
 		if i >= len(samples) || samples[i].Failed {
 			invalid++
 			continue
 		}
-		p, ok := Proposal(m, samples[i].Value, pods, h.tol)
+		p, ok := Proposal(m, samples[i].Value, pods, tol)
 		if !ok {
 			invalid++
 			continue
@@ -152,7 +153,7 @@ func (h *HPA) propose(pods Pods, samples []Sample) (replicas int32, metric strin
 			replicas, metric = p, m.Name
 		}
 	}
-	if invalid >= len(h.spec.Metrics) || (invalid > 0 && replicas < pods.Replicas) {
+	if invalid >= len(metrics) || (invalid > 0 && replicas < pods.Replicas) {
 		return 0, "", false
 	}
 	return replicas, metric, true

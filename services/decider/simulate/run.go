@@ -316,12 +316,8 @@ func (s *objectSim) sync(t time.Duration) {
 	if pause := s.policy.Spec().Pause; pause.Paused && pause.Replicas == nil {
 		return
 	}
-	samples := make([]hpa.Sample, len(s.served))
-	for i, m := range s.served {
-		samples[i] = hpa.Sample{Value: m.Value, Failed: m.Source == decide.SourceNone}
-	}
 	n := s.target.replicas()
-	res := s.hpa.SyncPods(epoch().Add(t), hpa.Pods{Replicas: n, Existing: n, Ready: s.target.ready(t)}, samples)
+	res := s.hpa.SyncPods(epoch().Add(t), hpa.Pods{Replicas: n, Existing: n, Ready: s.target.ready(t)}, decide.Samples(s.served))
 	if res.Rescaled {
 		s.target.scale(t, res.Replicas)
 	}
