@@ -139,6 +139,8 @@ func Replicas(in Input) Result {
 		return res
 	}
 	if ev.active {
+		// Every active decision refreshes lastActiveTime, also while a trigger is in fallback
+		// (KEDA skips it on any trigger error), so the cooldown runs from the last activity.
 		res.LastActive = in.Now
 		if (s.Idle != nil && current < s.Min) || current == 0 {
 			if s.Pause.ScaleOut {

@@ -31,21 +31,21 @@ func (r *Run) WriteJSONL(w io.Writer) error {
 func (r *Run) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(r.header(), "\t"))
-	var state, shown, printed []string
-	for i, e := range r.Events {
-		if i == 0 || r.Events[i-1].At != e.At {
-			shown = r.blankActions(state)
+	var state, printed []string
+	for i := 0; i < len(r.Events); {
+		j := i + 1
+		for j < len(r.Events) && r.Events[j].At == r.Events[i].At {
+			j++
 		}
-		state = r.cells(e, state)
-		shown = r.merge(shown, state, e)
-		last := i == len(r.Events)-1
-		if !last && r.Events[i+1].At == e.At {
-			continue
+		instant := r.Events[i:j]
+		for _, e := range instant {
+			state = r.cells(e, state)
 		}
-		if !slices.Equal(state[1:], printed) || last {
-			fmt.Fprintln(tw, strings.Join(shown, "\t"))
-			printed = append(printed[:0], state[1:]...)
+		if !slices.Equal(state[1:], printed) || j == len(r.Events) {
+			fmt.Fprintln(tw, strings.Join(r.display(instant, state), "\t"))
+			printed = slices.Clone(state[1:])
 		}
+		i = j
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -54,32 +54,24 @@ func (r *Run) WriteTable(w io.Writer) error {
 	return err
 }
 
-// blankActions starts an instant's displayed row: readings and activity carry over, the
-// ebb and hpa columns are empty until an event of this instant fills them.
-func (r *Run) blankActions(state []string) []string {
-	row := make([]string, len(r.header()))
-	copy(row, state)
-	if r.Kind == "ScaledObject" && len(state) > 0 {
-		n := len(r.Triggers)
-		row[n+2], row[n+3] = "", ""
+// display is the row shown for an instant: the state, with the ebb and hpa columns saying only
+// what acted at this instant (and whether ebb wrote the count itself).
+func (r *Run) display(instant []Event, state []string) []string {
+	row := slices.Clone(state)
+	if r.Kind == "ScaledJob" {
+		return row
+	}
+	n := len(r.Triggers)
+	row[n+2], row[n+3] = "", ""
+	for _, e := range instant {
+		if e.Decision != nil {
+			row[n+2] = ebbCell(e.Decision, true)
+		}
+		if e.HPA != nil {
+			row[n+3] = state[n+3]
+		}
 	}
 	return row
-}
-
-// merge copies into the displayed row what event e changed in the state.
-func (r *Run) merge(shown, state []string, e Event) []string {
-	n := len(r.Triggers)
-	for i := range state {
-		isEbb, isHPA := i == n+2, i == n+3 && r.Kind == "ScaledObject"
-		if (isEbb && e.Decision == nil) || (isHPA && e.HPA == nil) {
-			continue
-		}
-		shown[i] = state[i]
-	}
-	if e.Decision != nil && e.Jobs == nil {
-		shown[n+2] = ebbCell(e.Decision, true)
-	}
-	return shown
 }
 
 func (r *Run) header() []string {
