@@ -95,9 +95,29 @@ type Decision struct {
 	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs"`
 	CurrentReplicas int32     `json:"currentReplicas" jsonschema:"minimum=0"`
 	Inputs          []Reading `json:"inputs"` // the readings the decision used
+	// Metrics are the values the HPA must be served for this object, exactly as the decision
+	// used them: raw readings, fallback values or the composite. metrics-api serves these.
+	Metrics []MetricValue `json:"metrics,omitempty"`
+	// PollingInterval is the object's, in seconds: a served value older than a few intervals
+	// is stale.
+	PollingInterval int32     `json:"pollingInterval,omitempty" jsonschema:"minimum=0"`
 	Jobs            *Jobs     `json:"jobs,omitempty"`
 	DecidedAt       time.Time `json:"decidedAt"`
 	Decider         string    `json:"decider" jsonschema:"minLength=1"`
+}
+
+// MetricValue is one external metric as the HPA must see it, with the health of the trigger
+// behind it.
+type MetricValue struct {
+	Name  string  `json:"name" jsonschema:"minLength=1"`
+	Value float64 `json:"value"`
+	// Error is set when there is no value to serve: the trigger is failing and no fallback
+	// applies. The HPA then gets an error, never a zero.
+	Error string `json:"error,omitempty"`
+	// Fallback says Value is the fallback value (target × fallback replicas), not a reading.
+	Fallback bool `json:"fallback,omitempty"`
+	// Failures counts the trigger's consecutive failed polls.
+	Failures int32 `json:"failures,omitempty" jsonschema:"minimum=0"`
 }
 
 // Jobs is a ScaledJob decision's job arithmetic: how many Jobs to create and the counts it used.

@@ -38,7 +38,10 @@ func FailedReading() msg.Reading {
 func Decision() msg.Decision {
 	return msg.Decision{
 		Object: Object(), DesiredReplicas: 20, Active: true, Reason: msg.ReasonHPA, CurrentReplicas: 1,
-		Inputs: []msg.Reading{Reading()}, DecidedAt: T0.Add(time.Second), Decider: "decider-0",
+		Inputs:          []msg.Reading{Reading()},
+		Metrics:         []msg.MetricValue{{Name: Reading().Trigger.MetricName, Value: Reading().Value}},
+		PollingInterval: 30,
+		DecidedAt:       T0.Add(time.Second), Decider: "decider-0",
 	}
 }
 
