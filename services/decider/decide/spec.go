@@ -198,7 +198,7 @@ func (s Spec) validate() field.ErrorList {
 		if m.Formula == "" {
 			errs = append(errs, field.Required(p.Child("formula"), "scalingModifiers need a formula"))
 		}
-		if !(hpa.Milli(m.Target) > 0) {
+		if hpa.MilliTarget(m.Target) <= 0 {
 			errs = append(errs, field.Invalid(p.Child("target"), m.Target, "must be positive"))
 		}
 		errs = append(errs, validateMetricType(m.MetricType, p.Child("metricType"))...)
@@ -248,7 +248,7 @@ func validateTriggers(triggers []Trigger, modifiers bool, root *field.Path) fiel
 			errs = append(errs, field.Duplicate(p.Child("metricName"), t.Metric))
 		}
 		metrics[t.Metric] = true
-		if !(hpa.Milli(t.Target) > 0) {
+		if hpa.MilliTarget(t.Target) <= 0 {
 			errs = append(errs, field.Invalid(p.Child("metadata"), t.Target, "the target must be positive"))
 		}
 		errs = append(errs, validateMetricType(t.MetricType, p.Child("metricType"))...)

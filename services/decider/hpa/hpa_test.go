@@ -88,8 +88,10 @@ func TestProposal(t *testing.T) {
 			metric: metric("m", avg, 100), value: 101, pods: Steady(1), tol: Tolerances{}, want: 2, wantOK: true},
 		"a narrower scale-down tolerance scales down at a ratio of 0.95": {
 			metric: metric("m", avg, 10), value: 190, pods: Steady(20), tol: Tolerances{Down: 0.01, Up: 0.1}, want: 19, wantOK: true},
-		"values below a milli round up like Quantity.MilliValue": {
-			metric: metric("m", avg, 0.001), value: 0.0001, pods: Steady(3), tol: tol, want: 1, wantOK: true},
+		"a value is served to the nearest milli": {
+			metric: metric("m", avg, 0.001), value: 0.0006, pods: Steady(3), tol: tol, want: 1, wantOK: true},
+		"a target is truncated to whole millis as the actuator builds it, so 5.021 at 1.005 asks for 6": {
+			metric: metric("m", avg, 1.005), value: 5.021, pods: Steady(1), tol: tol, want: 6, wantOK: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -103,20 +105,23 @@ func TestProposal(t *testing.T) {
 
 func TestMilli(t *testing.T) {
 	tests := map[string]struct {
-		in   float64
-		want int64
+		in            float64
+		value, target int64
 	}{
-		"a whole number is a thousand millis":       {in: 5, want: 5000},
-		"a decimal tenth does not gain a milli":     {in: 0.1, want: 100},
-		"half a milli rounds up":                    {in: 1.0005, want: 1001},
-		"a tenth of a milli rounds up to one milli": {in: 0.0001, want: 1},
-		"negative values round toward positive":     {in: -0.5005, want: -500},
-		"values beyond int64 saturate":              {in: 1e300, want: 1<<63 - 1},
+		"a whole number is a thousand millis":                     {in: 5, value: 5000, target: 5000},
+		"a decimal tenth is a hundred millis":                     {in: 0.1, value: 100, target: 100},
+		"a value rounds to the nearest milli":                     {in: 1.0005, value: 1001, target: 1000},
+		"a target truncates, even where binary floats fall short": {in: 1.005, value: 1005, target: 1004},
+		"less than half a milli is served as zero":                {in: 0.0004, value: 0, target: 0},
+		"values beyond int64 saturate":                            {in: 1e300, value: 1<<63 - 1, target: 1<<63 - 1},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := Milli(tc.in); got != tc.want {
-				t.Errorf("Milli(%v) = %d, want %d", tc.in, got, tc.want)
+			if got := MilliValue(tc.in); got != tc.value {
+				t.Errorf("MilliValue(%v) = %d, want %d", tc.in, got, tc.value)
+			}
+			if got := MilliTarget(tc.in); got != tc.target {
+				t.Errorf("MilliTarget(%v) = %d, want %d", tc.in, got, tc.target)
 			}
 		})
 	}

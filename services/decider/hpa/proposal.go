@@ -20,7 +20,7 @@ func Steady(n int32) Pods { return Pods{Replicas: n, Existing: n, Ready: n} }
 // calculator does: values in milli-units, tolerance around a usage ratio of 1, and ceil.
 // ok is false where the HPA fails the metric (a Value target with no pods to count).
 func Proposal(m MetricSpec, value float64, pods Pods, tol Tolerances) (replicas int32, ok bool) {
-	usage, target := Milli(value), Milli(m.Target)
+	usage, target := MilliValue(value), MilliTarget(m.Target)
 	if m.Type == autoscalingv2.ValueMetricType {
 		return valueProposal(float64(usage)/float64(target), pods, tol)
 	}

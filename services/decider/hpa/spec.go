@@ -58,7 +58,7 @@ func (s Spec) Validate() error {
 			errs = append(errs, field.NotSupported(p.Child("target", "type"), m.Type,
 				[]autoscalingv2.MetricTargetType{autoscalingv2.AverageValueMetricType, autoscalingv2.ValueMetricType}))
 		}
-		if !(Milli(m.Target) > 0) {
+		if MilliTarget(m.Target) <= 0 {
 			errs = append(errs, field.Invalid(p.Child("target"), m.Target, "must be positive"))
 		}
 	}
@@ -187,20 +187,23 @@ func (t Tolerances) Within(ratio float64) bool {
 	return (1.0-t.Down) <= ratio && ratio <= (1.0+t.Up)
 }
 
-// Milli is the value in thousandths the HPA reads from a quantity holding v
-// (Quantity.MilliValue rounds up). v is first rounded to a millionth so that decimal
-// inputs such as 0.1 do not pick up a spurious extra milli from binary representation.
-// Whoever builds the served quantities and HPA targets should use resource.NewMilliQuantity(Milli(v)).
-func Milli(v float64) int64 {
-	if math.IsNaN(v) {
-		return 0
-	}
-	m := math.Ceil(math.Round(v*1e6) / 1e3)
+// MilliValue is a served metric value in the milli-units the HPA reads: ebb's metrics API
+// serves resource.NewMilliQuantity(round(v × 1000)).
+func MilliValue(v float64) int64 { return toInt64(math.Round(v * 1000)) }
+
+// MilliTarget is an HPA target in the milli-units the HPA reads: the actuator builds it, as
+// KEDA does, with resource.NewMilliQuantity(int64(v × 1000)), which truncates.
+func MilliTarget(v float64) int64 { return toInt64(v * 1000) }
+
+// toInt64 converts like int64(f), saturating where Go's conversion is undefined.
+func toInt64(f float64) int64 {
 	switch {
-	case m >= math.MaxInt64:
+	case math.IsNaN(f):
+		return 0
+	case f >= math.MaxInt64:
 		return math.MaxInt64
-	case m <= math.MinInt64:
+	case f <= math.MinInt64:
 		return math.MinInt64
 	}
-	return int64(m)
+	return int64(f)
 }
