@@ -15,6 +15,9 @@ type Replay struct {
 	Since    time.Time // zero replays from the first stored message
 	Subjects []string  // subjects within the audit stream; default every decision and action
 	Follow   bool      // after the stored messages, deliver new ones as they come until ctx ends
+	// LastPerSubject starts from the newest stored message of each subject (each object's
+	// last decision), so a restarted service resumes without reading a week of history.
+	LastPerSubject bool
 }
 
 // AuditMessage is one stored decision or action.
@@ -36,7 +39,10 @@ func (c *Conn) ReplayAudit(ctx context.Context, r Replay, fn func(AuditMessage) 
 	if len(cfg.FilterSubjects) == 0 {
 		cfg.FilterSubjects = []string{c.prefix.All(msg.TypeDecision), c.prefix.All(msg.TypeAction)}
 	}
-	if !r.Since.IsZero() {
+	switch {
+	case r.LastPerSubject:
+		cfg.DeliverPolicy = jetstream.DeliverLastPerSubjectPolicy
+	case !r.Since.IsZero():
 		since := r.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}

@@ -44,6 +44,9 @@ type Conn struct {
 	denied *denials
 }
 
+// flushTimeout bounds a flush whose context has no deadline.
+const flushTimeout = 10 * time.Second
+
 // publishAckTimeout is how long a publish waits for its stream's ack before sending again.
 const publishAckTimeout = 5 * time.Second
 
@@ -238,7 +241,7 @@ func (c *Conn) subscribe(ctx context.Context, subject, queue string, h nats.MsgH
 	}
 	// The server answers a denied SUB with -ERR before the PONG that ends this flush, and the
 	// client records it as the connection's last error before it reads the PONG.
-	if err := c.nc.FlushWithContext(ctx); err != nil {
+	if err := c.flush(ctx); err != nil {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 	}
@@ -252,6 +255,25 @@ func (c *Conn) subscribe(ctx context.Context, subject, queue string, h nats.MsgH
 		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 	}
 	return sub, nil
+}
+
+// flush waits until the server has processed everything sent so far, for at most
+// flushTimeout when ctx has no deadline of its own.
+func (c *Conn) flush(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, flushTimeout)
+		defer cancel()
+	}
+	return c.nc.FlushWithContext(ctx)
+}
+
+// Flush waits until the server has processed everything this connection sent.
+func (c *Conn) Flush(ctx context.Context) error {
+	if err := c.flush(ctx); err != nil {
+		return fmt.Errorf("flush bus connection: %w", err)
+	}
+	return nil
 }
 
 func (c *Conn) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
