@@ -1,0 +1,109 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+
+	"ebb.dev/schemas/keda/v1alpha1"
+	"ebb.dev/schemas/msg"
+	"ebb.dev/schemas/trigger"
+	"ebb.dev/services/poller/resolve"
+)
+
+// source is a trigger's built scaler with the parameters it was built from; a poll whose
+// parameters differ (a new generation, a rotated Secret) builds a new one.
+type source struct {
+	kind   string
+	params trigger.Params
+	meta   trigger.Metadata
+	reader Reader
+}
+
+func (s *source) close() {
+	if s == nil || s.reader == nil {
+		return
+	}
+	if c, ok := s.reader.(io.Closer); ok {
+		_ = c.Close()
+	}
+	s.reader = nil
+}
+
+func (s *source) matches(kind string, p trigger.Params) bool {
+	return s != nil && s.kind == kind && s.params.MetricType == p.MetricType &&
+		maps.Equal(s.params.Metadata, p.Metadata) && maps.Equal(s.params.Auth, p.Auth) && maps.Equal(s.params.Env, p.Env)
+}
+
+// poll reads one trigger once and returns the reading: the value, or the error that kept it
+// from being read. cur is the trigger's current source, replaced when its parameters changed.
+func (p *poller) poll(ctx context.Context, j *job, cur **source) msg.Reading {
+	kind := j.trigger.Type
+	r := msg.Reading{
+		Schema: msg.ReadingSchema,
+		Object: j.ref,
+		Trigger: msg.TriggerRef{
+			Index: j.index, Name: j.trigger.Name, Type: kind,
+			MetricName: v1alpha1.MetricName(j.index, kind, ""),
+		},
+		Target: msg.Target{Type: metricType(j.trigger)},
+		Poller: p.cfg.ID,
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(p.cfg.Timeout, j.interval))
+	defer cancel()
+	params, err := p.resolver.Params(ctx, j.req)
+	if err == nil {
+		err = p.source(j, params, cur)
+	}
+	if err == nil {
+		m := (*cur).meta
+		r.Trigger.MetricName = trigger.MetricName(j.index, kind, m)
+		r.Target.Value = trigger.Target(m)
+		r.Value, err = (*cur).reader.Read(ctx)
+		if err == nil && (math.IsNaN(r.Value) || math.IsInf(r.Value, 0)) {
+			err = fmt.Errorf("source returned %v, not a number", r.Value)
+		}
+		if err == nil {
+			r.Active = r.Value > trigger.Activation(m)
+		}
+	}
+	r.ObservedAt = p.clock.Now()
+	if err != nil {
+		r.Value, r.Active = 0, false
+		r.Error = resolve.Redact(err.Error(), params)
+	}
+	return r
+}
+
+// source makes *cur a scaler built from params, reusing it when nothing changed.
+func (p *poller) source(j *job, params trigger.Params, cur **source) error {
+	kind := j.trigger.Type
+	if (*cur).matches(kind, params) {
+		return nil
+	}
+	(*cur).close()
+	*cur = nil
+	m, errs := p.triggers.Parse(kind, params, j.req.Path)
+	if len(errs) > 0 {
+		return errs.ToAggregate()
+	}
+	reader, err := p.scalers.Build(kind, m)
+	if err != nil {
+		return err
+	}
+	if reader == nil {
+		return errors.New("scaler builder returned no scaler")
+	}
+	*cur = &source{kind: kind, params: params, meta: m, reader: reader}
+	return nil
+}
+
+func metricType(t v1alpha1.ScaleTriggers) msg.MetricType {
+	if t.MetricType == "" {
+		return msg.AverageValue
+	}
+	return msg.MetricType(t.MetricType)
+}

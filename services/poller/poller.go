@@ -1,0 +1,195 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"ebb.dev/bus"
+	"ebb.dev/schemas/msg"
+	"ebb.dev/schemas/trigger"
+	"ebb.dev/services/poller/kube"
+	"ebb.dev/services/poller/resolve"
+	"ebb.dev/services/poller/shard"
+)
+
+// Reader reads one trigger's source; scaler.Scaler is one. A Reader that holds connections
+// also implements io.Closer and is closed when its trigger stops or changes.
+type Reader interface {
+	Read(ctx context.Context) (float64, error)
+}
+
+// Builder makes the Reader of one parsed trigger. Build does no I/O.
+type Builder interface {
+	Build(kind string, m trigger.Metadata) (Reader, error)
+	// Kinds lists the trigger types it builds.
+	Kinds() []string
+}
+
+// Deps are the poller's connections and seams.
+type Deps struct {
+	Kube    *rest.Config
+	Bus     *bus.Conn // a poller-role connection
+	Scalers Builder
+	// Vault reads hashiCorpVault sections; nil makes them fail with an error naming the field.
+	Vault resolve.Vault
+	Clock clock.WithTicker // default the real clock
+	Log   *slog.Logger     // default discards
+}
+
+// poller is one running replica.
+type poller struct {
+	cfg      Config
+	clock    clock.WithTicker
+	log      *slog.Logger
+	bus      *bus.Conn
+	readings jetstream.KeyValue
+	members  *shard.Membership
+	resolver *resolve.Resolver
+	triggers *trigger.Registry
+	scalers  Builder
+	sched    *scheduler
+}
+
+// sweepEvery is how often credentials no trigger read lately are dropped from memory.
+const sweepEvery = 5 * time.Minute
+
+// Run polls this replica's share of the cluster's triggers until ctx ends. It returns an
+// error only when it cannot start; then it has left nothing running.
+func Run(ctx context.Context, cfg Config, deps Deps) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := checkDeps(cfg, &deps); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k, err := kube.New(deps.Kube, kube.Config{WorkloadTTL: cfg.WorkloadTTL, Clock: deps.Clock, Log: deps.Log})
+	if err != nil {
+		return err
+	}
+	if err := k.Start(ctx); err != nil {
+		return err
+	}
+	if err := k.Synced(ctx); err != nil {
+		return err
+	}
+	p := &poller{
+		cfg: cfg, clock: deps.Clock, log: deps.Log, bus: deps.Bus, scalers: deps.Scalers,
+		triggers: trigger.Builtin(),
+		resolver: &resolve.Resolver{Secrets: k, Auths: k, Workloads: k, Tokens: k, Vault: deps.Vault, Namespace: cfg.Namespace},
+	}
+	if p.readings, err = deps.Bus.Readings(ctx); err != nil {
+		return err
+	}
+	pollers, err := deps.Bus.JetStream().KeyValue(ctx, bus.PollersBucket(deps.Bus.Prefix()))
+	if err != nil {
+		return fmt.Errorf("open pollers bucket: %w", err)
+	}
+	p.members, err = shard.Join(ctx, pollers, shard.Config{Group: cfg.group(), ID: cfg.ID, Clock: deps.Clock, Log: deps.Log})
+	if err != nil {
+		return err
+	}
+	changed := p.members.Changed()
+	p.sched = newScheduler(p)
+	if err := k.OnScaled(ctx, func(o client.Object) { p.sched.set(ctx, o) }, p.sched.gone); err != nil {
+		cancel()
+		<-p.members.Done()
+		return err
+	}
+	p.log.Info("poller started", "id", cfg.ID, "group", cfg.group(), "members", p.members.Members())
+	sweep := deps.Clock.NewTicker(sweepEvery)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.sched.stop()
+			<-p.members.Done()
+			return nil
+		case <-changed:
+			changed = p.members.Changed()
+			started, stopped := p.sched.rebalance(ctx)
+			p.log.Info("pollers changed", "members", p.members.Members(), "started", started, "stopped", stopped, "polling", p.sched.running())
+		case <-sweep.C():
+			k.Sweep(sweepEvery)
+		}
+	}
+}
+
+func checkDeps(cfg Config, d *Deps) error {
+	var errs []error
+	if d.Kube == nil {
+		errs = append(errs, errors.New("kube: a rest config is required"))
+	}
+	if d.Bus == nil {
+		errs = append(errs, errors.New("bus: a connection is required"))
+	}
+	if d.Scalers == nil {
+		errs = append(errs, errors.New("scalers: a builder is required"))
+	} else {
+		for i, s := range cfg.Sources {
+			if !slices.Contains(d.Scalers.Kinds(), s) {
+				errs = append(errs, fmt.Errorf("sources[%d]: no scaler for trigger type %q (have %v)", i, s, d.Scalers.Kinds()))
+			}
+		}
+	}
+	if d.Clock == nil {
+		d.Clock = clock.RealClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("poller: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// owns reports whether this replica polls the trigger with key.
+func (p *poller) owns(key string) bool { return p.members.Owns(key) }
+
+// publishTimeout bounds waiting for the bus to store a reading.
+const publishTimeout = 10 * time.Second
+
+func (p *poller) publish(ctx context.Context, r msg.Reading) error {
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	return p.bus.Publish(ctx, r)
+}
+
+// lastRead is when anyone last read the trigger with key (zero when never or unknown).
+func (p *poller) lastRead(ctx context.Context, key string) time.Time {
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	e, err := p.readings.Get(ctx, key)
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyNotFound) && ctx.Err() == nil {
+			p.log.Debug("read last reading", "key", key, "error", err)
+		}
+		return time.Time{}
+	}
+	r, err := msg.DecodeAs[msg.Reading](e.Value())
+	if err != nil {
+		return time.Time{}
+	}
+	return r.ObservedAt
+}
+
+// forget deletes the last reading of a trigger that no longer exists.
+func (p *poller) forget(j *job) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := p.bus.DeleteReading(ctx, j.ref, j.index); err != nil {
+		p.log.Warn("delete reading of a removed trigger", "key", j.key, "error", err)
+	}
+}
