@@ -1,0 +1,133 @@
+package tap
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"ebb.dev/schemas/msg"
+)
+
+// Output is how messages are printed.
+type Output string
+
+const (
+	Text Output = "text" // one line a person reads: 14:02:07 orders/consumer decision 1→20 hpa (...)
+	JSON Output = "json" // the message itself, compact, one per line
+)
+
+// Printer turns a message off the bus into one line, without its newline.
+type Printer struct {
+	Output   Output
+	Location *time.Location // default UTC
+	Layout   string         // time layout; default 15:04:05
+}
+
+// Line formats data, received on subject. Data that is not a valid message still gets a line
+// saying so, never silence.
+func (p Printer) Line(subject string, data []byte) string {
+	m, err := msg.Decode(data)
+	if p.Output == JSON {
+		if err != nil {
+			b, _ := json.Marshal(struct {
+				Subject string `json:"subject"`
+				Error   string `json:"error"`
+			}{subject, err.Error()})
+			return string(b)
+		}
+		b, _ := msg.Marshal(m)
+		return string(b)
+	}
+	if err != nil {
+		return fmt.Sprintf("invalid message on %s: %v", subject, err)
+	}
+	return p.Text(m)
+}
+
+// Text is the line a person reads for m.
+func (p Printer) Text(m msg.Message) string {
+	var at time.Time
+	var what string
+	switch m := m.(type) {
+	case msg.Reading:
+		at, what = m.ObservedAt, "reading "+reading(m)+" ("+m.Poller+")"
+	case msg.Decision:
+		at, what = m.DecidedAt, "decision "+decision(m)
+	case msg.Action:
+		at, what = m.At, "action "+action(m)
+	}
+	return p.time(at) + " " + object(m.Ref()) + " " + what
+}
+
+func (p Printer) time(t time.Time) string {
+	loc, layout := p.Location, p.Layout
+	if loc == nil {
+		loc = time.UTC
+	}
+	if layout == "" {
+		layout = time.TimeOnly
+	}
+	return t.In(loc).Format(layout)
+}
+
+// object is namespace/name for a ScaledObject and namespace/scaledjob/name for a ScaledJob.
+func object(ref msg.ObjectRef) string {
+	if ref.Kind == msg.ScaledJob {
+		return ref.Namespace + "/scaledjob/" + ref.Name
+	}
+	return ref.Namespace + "/" + ref.Name
+}
+
+// reading is metric=value/target and whether it is active, or the poll's error.
+func reading(r msg.Reading) string {
+	if r.Error != "" {
+		return r.Trigger.MetricName + " error: " + r.Error
+	}
+	state := "inactive"
+	if r.Active {
+		state = "active"
+	}
+	return r.Trigger.MetricName + "=" + number(r.Value) + "/" + number(r.Target.Value) + " " + state
+}
+
+func decision(d msg.Decision) string {
+	var b strings.Builder
+	if j := d.Jobs; j != nil {
+		fmt.Fprintf(&b, "create %d jobs, %d running, %d pending", j.Create, j.Running, j.Pending)
+	} else {
+		fmt.Fprintf(&b, "%d→%d", d.CurrentReplicas, d.DesiredReplicas)
+	}
+	b.WriteString(" " + string(d.Reason))
+	if len(d.Inputs) > 0 {
+		inputs := make([]string, len(d.Inputs))
+		for i, r := range d.Inputs {
+			inputs[i] = r.Trigger.MetricName + "=" + number(r.Value) + "/" + number(r.Target.Value)
+			if r.Error != "" {
+				inputs[i] = r.Trigger.MetricName + " failing"
+			}
+		}
+		b.WriteString(" (" + strings.Join(inputs, ", ") + ")")
+	}
+	return b.String()
+}
+
+func action(a msg.Action) string {
+	s := string(a.Operation)
+	switch {
+	case a.From != nil && a.To != nil:
+		s += fmt.Sprintf(" %d→%d", *a.From, *a.To)
+	case a.To != nil:
+		s += fmt.Sprintf(" →%d", *a.To)
+	case a.From != nil:
+		s += fmt.Sprintf(" %d→", *a.From)
+	}
+	if a.Result == msg.ResultFailed {
+		return s + " failed: " + a.Error
+	}
+	return s + " " + string(a.Result)
+}
+
+// number prints a value the way a person writes it: 100, 0.5, 1500000.
+func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
