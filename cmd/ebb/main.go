@@ -20,8 +20,9 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"simulate": {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
-		"version":  {"print ebb's version", runVersion},
+		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
+		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
+		"version":     {"print ebb's version", runVersion},
 	}
 }
 

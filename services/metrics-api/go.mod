@@ -91,7 +91,6 @@ require (
 	golang.org/x/exp v0.0.0-20260410095643-746e56fc9e2f // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
@@ -122,6 +121,7 @@ require (
 require (
 	ebb.dev/bus v0.0.0
 	ebb.dev/schemas v0.0.0
+	golang.org/x/sync v0.24.0
 )
 
 replace (

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/cmd"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/cmd/options"
 
+	"ebb.dev/bus"
 	"ebb.dev/services/metrics-api/provider"
 )
 
@@ -34,6 +36,8 @@ type Config struct {
 	Kubeconfig string
 	// StaleAfter is how many polling intervals a value stays servable (default 3).
 	StaleAfter int
+	// Bus is where decisions, and so the values to serve, come from (role metrics-api).
+	Bus bus.ClientConfig
 }
 
 // Validate reports the first setting that cannot work.
@@ -51,6 +55,35 @@ func (c Config) Validate() error {
 		return fmt.Errorf("stale-after %d: must not be negative", c.StaleAfter)
 	}
 	return nil
+}
+
+// Run serves the values of the decisions on the bus until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	srv, err := NewServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	conn, err := bus.Connect(ctx, cfg.Bus)
+	if err != nil {
+		return fmt.Errorf("metrics-api: %w", err)
+	}
+	defer conn.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return Follow(ctx, conn, srv.Store, log) })
+	g.Go(func() error { return srv.Run(ctx) })
+	g.Go(func() error {
+		// Asynchronous bus errors (a denied subscription, a slow consumer) are the operator's
+		// to see; the service keeps serving what it has.
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-conn.Err():
+				log.Error("bus", "error", err)
+			}
+		}
+	})
+	return g.Wait()
 }
 
 // Server serves external.metrics.k8s.io from a provider.Store.

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"strings"
+
+	"ebb.dev/bus"
+	metricsapi "ebb.dev/services/metrics-api"
+)
+
+func runMetricsAPI(ctx context.Context, args []string, _ io.Writer) error {
+	fs := flag.NewFlagSet("metrics-api", flag.ContinueOnError)
+	shared := addServiceFlags(fs, bus.RoleMetricsAPI)
+	var cfg metricsapi.Config
+	var dnsNames string
+	fs.StringVar(&cfg.BindAddress, "bind-address", "0.0.0.0", "address the aggregation layer reaches")
+	fs.IntVar(&cfg.Port, "port", 6443, "HTTPS port")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate; generated into -cert-dir when empty")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "key of -tls-cert-file")
+	fs.StringVar(&cfg.CertDir, "cert-dir", "", "where a generated certificate is kept")
+	fs.StringVar(&dnsNames, "dns-names", "ebb-metrics-api.ebb-system.svc", "names for a generated certificate, comma-separated (the APIService's Service)")
+	fs.IntVar(&cfg.StaleAfter, "stale-after", 3, "polling intervals a value stays servable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := shared.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Kubeconfig = shared.kubeconfig
+	cfg.DNSNames = strings.Split(dnsNames, ",")
+	cfg.Bus = shared.busConfig(log)
+	return metricsapi.Run(ctx, cfg, log.With("service", "metrics-api"))
+}
