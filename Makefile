@@ -32,7 +32,7 @@ deps: ## Debian packages and pinned Kubernetes binaries the tests need (cached)
 	hack/kube-binaries.sh >/dev/null
 
 .PHONY: test
-test: deps tools ## every test of every module: unit, integration and end to end
+test: verify deps tools ## every test of every module (after checking generated files are current)
 	$(BIN)/gotestsum --format testname --jsonfile $(BIN)/test.json -- $(GO_TEST_FLAGS) work
 
 .PHONY: lint
