@@ -152,6 +152,10 @@ func ReadingKey(ref ObjectRef, trigger int) string {
 	return objectTokens(ref.Namespace, ref.Kind, ref.Name) + "." + strconv.Itoa(trigger)
 }
 
+// ObjectKey returns <namespace>.<so|sj>.<name>: the object's part of its subjects, a key
+// (or key suffix) of the buckets that hold per-object state.
+func ObjectKey(ref ObjectRef) string { return objectTokens(ref.Namespace, ref.Kind, ref.Name) }
+
 // ParseReadingKey reads a key built by ReadingKey.
 func ParseReadingKey(key string) (Address, error) {
 	a, err := parseTokens(key, 4)

@@ -24,6 +24,7 @@ func TestSubjects(t *testing.T) {
 		"empty prefix is the default":     {got: msg.Prefix("").Action(msgtest.Object()), want: "ebb.action.orders.so.consumer"},
 		"subject of a message":            {got: msg.DefaultPrefix.Subject(msgtest.Reading()), want: "ebb.reading.orders.so.consumer.0"},
 		"reading key":                     {got: msg.ReadingKey(dotted, 3), want: "kube-system.sj.orders_2Ev2_2Econsumer.3"},
+		"object key":                      {got: msg.ObjectKey(dotted), want: "kube-system.sj.orders_2Ev2_2Econsumer"},
 		"all readings":                    {got: msg.DefaultPrefix.All(msg.TypeReading), want: "ebb.reading.>"},
 		"filter by namespace":             {got: msg.DefaultPrefix.Filter(msg.TypeReading, msg.Filter{Namespace: "orders"}), want: "ebb.reading.orders.*.*.*"},
 		"filter by kind and name":         {got: msg.DefaultPrefix.Filter(msg.TypeDecision, msg.Filter{Kind: msg.ScaledJob, Name: "a.b"}), want: "ebb.decision.*.sj.a_2Eb"},

@@ -78,12 +78,13 @@ const (
 	ReasonMin        Reason = "min"        // raised to minReplicaCount
 	ReasonMax        Reason = "max"        // capped at maxReplicaCount
 	ReasonJobs       Reason = "jobs"       // ScaledJob: jobs to create this interval
+	ReasonFailing    Reason = "failing"    // inactive while a trigger fails: held, never scaled to zero
 )
 
 // Reasons lists every Reason in a stable order.
 func Reasons() []Reason {
 	return []Reason{ReasonActivate, ReasonDeactivate, ReasonCooldown, ReasonHPA, ReasonFallback,
-		ReasonPaused, ReasonIdle, ReasonMin, ReasonMax, ReasonJobs}
+		ReasonPaused, ReasonIdle, ReasonMin, ReasonMax, ReasonJobs, ReasonFailing}
 }
 
 // Decision is the decider's verdict for one object, published for the actuator.
@@ -92,7 +93,7 @@ type Decision struct {
 	Object          ObjectRef `json:"object"`
 	DesiredReplicas int32     `json:"desiredReplicas" jsonschema:"minimum=0"`
 	Active          bool      `json:"active"`
-	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs"`
+	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing"`
 	CurrentReplicas int32     `json:"currentReplicas" jsonschema:"minimum=0"`
 	Inputs          []Reading `json:"inputs"` // the readings the decision used
 	// Metrics are the values the HPA must be served for this object, exactly as the decision
@@ -156,7 +157,7 @@ const (
 // DecisionRef identifies the decision an action applies.
 type DecisionRef struct {
 	DesiredReplicas int32     `json:"desiredReplicas" jsonschema:"minimum=0"`
-	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs"`
+	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing"`
 	DecidedAt       time.Time `json:"decidedAt"`
 	Decider         string    `json:"decider" jsonschema:"minLength=1"`
 }

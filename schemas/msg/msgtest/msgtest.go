@@ -54,6 +54,17 @@ func JobDecision() msg.Decision {
 	return d
 }
 
+// FailingDecision holds orders/consumer at 3 replicas while its trigger fails with no
+// fallback: the metric carries the error, never a zero.
+func FailingDecision() msg.Decision {
+	d := Decision()
+	r := FailedReading()
+	d.DesiredReplicas, d.CurrentReplicas, d.Active, d.Reason = 3, 3, false, msg.ReasonFailing
+	d.Inputs = []msg.Reading{r}
+	d.Metrics = []msg.MetricValue{{Name: r.Trigger.MetricName, Error: r.Error, Failures: 2}}
+	return d
+}
+
 // Action applies Decision: scale 1 -> 20, ok, at T0+2s.
 func Action() msg.Action {
 	return msg.Action{
@@ -79,7 +90,7 @@ func StatusAction() msg.Action {
 // All returns one of each example above.
 func All() map[string]msg.Message {
 	return map[string]msg.Message{
-		"reading": Reading(), "failed reading": FailedReading(), "decision": Decision(),
+		"reading": Reading(), "failed reading": FailedReading(), "decision": Decision(), "failing decision": FailingDecision(),
 		"scaledjob decision": JobDecision(), "action": Action(), "failed action": FailedAction(),
 		"status action": StatusAction(),
 	}
