@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,6 +18,7 @@ type Replay struct {
 	Follow   bool      // after the stored messages, deliver new ones as they come until ctx ends
 	// LastPerSubject starts from the newest stored message of each subject (each object's
 	// last decision), so a restarted service resumes without reading a week of history.
+	// It excludes Since.
 	LastPerSubject bool
 }
 
@@ -40,6 +42,8 @@ func (c *Conn) ReplayAudit(ctx context.Context, r Replay, fn func(AuditMessage) 
 		cfg.FilterSubjects = []string{c.prefix.All(msg.TypeDecision), c.prefix.All(msg.TypeAction)}
 	}
 	switch {
+	case r.LastPerSubject && !r.Since.IsZero():
+		return errors.New("replay audit: since and last per subject exclude each other")
 	case r.LastPerSubject:
 		cfg.DeliverPolicy = jetstream.DeliverLastPerSubjectPolicy
 	case !r.Since.IsZero():

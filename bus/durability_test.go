@@ -55,6 +55,12 @@ func TestAuditReplayAfterRestart(t *testing.T) {
 }
 
 func TestReplaySelects(t *testing.T) {
+	t.Run("since and last per subject exclude each other", func(t *testing.T) {
+		err := bustest.Start(t).Connect(t, bus.RoleTap).ReplayAudit(testContext(t), bus.Replay{Since: time.Now(), LastPerSubject: true}, nil)
+		if err == nil || !strings.Contains(err.Error(), "exclude each other") {
+			t.Errorf("error = %v, want since and last per subject refused", err)
+		}
+	})
 	b := bustest.Start(t)
 	decider := b.Connect(t, bus.RoleDecider)
 	ctx := testContext(t)
@@ -64,8 +70,10 @@ func TestReplaySelects(t *testing.T) {
 		}
 	}
 	between := time.Now()
-	for i := 3; i < 5; i++ {
-		if err := decider.Publish(ctx, numberedDecision(i)); err != nil {
+	again := numberedDecision(1)
+	again.DesiredReplicas = 9
+	for _, d := range []msg.Decision{numberedDecision(3), numberedDecision(4), again} {
+		if err := decider.Publish(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,9 +82,10 @@ func TestReplaySelects(t *testing.T) {
 		replay bus.Replay
 		want   []string
 	}{
-		"everything":           {replay: bus.Replay{}, want: []string{"c0", "c1", "c2", "c3", "c4"}},
-		"since a time":         {replay: bus.Replay{Since: between}, want: []string{"c3", "c4"}},
-		"one object":           {replay: bus.Replay{Subjects: []string{p.Filter(msg.TypeDecision, msg.Filter{Name: "c1"})}}, want: []string{"c1"}},
+		"everything":           {replay: bus.Replay{}, want: []string{"c0=0", "c1=1", "c2=2", "c3=3", "c4=4", "c1=9"}},
+		"since a time":         {replay: bus.Replay{Since: between}, want: []string{"c3=3", "c4=4", "c1=9"}},
+		"one object":           {replay: bus.Replay{Subjects: []string{p.Filter(msg.TypeDecision, msg.Filter{Name: "c1"})}}, want: []string{"c1=1", "c1=9"}},
+		"last per object":      {replay: bus.Replay{LastPerSubject: true}, want: []string{"c0=0", "c2=2", "c3=3", "c4=4", "c1=9"}},
 		"no action stored yet": {replay: bus.Replay{Subjects: []string{p.All(msg.TypeAction)}}, want: nil},
 		"since the future":     {replay: bus.Replay{Since: time.Now().Add(time.Hour)}, want: nil},
 	}
@@ -85,8 +94,8 @@ func TestReplaySelects(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var got []string
 			err := tap.ReplayAudit(testContext(t), tc.replay, func(m bus.AuditMessage) error {
-				a, err := p.Parse(m.Subject)
-				got = append(got, a.Name)
+				d, err := msg.DecodeAs[msg.Decision](m.Data)
+				got = append(got, fmt.Sprintf("%s=%d", d.Object.Name, d.DesiredReplicas))
 				return err
 			})
 			if err != nil {
