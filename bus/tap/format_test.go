@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"ebb.dev/bus/tap"
 	"ebb.dev/schemas/msg"
 	"ebb.dev/schemas/msg/msgtest"
@@ -146,4 +148,42 @@ func TestConfigValidate(t *testing.T) {
 func edit[T any](v T, f func(*T)) T {
 	f(&v)
 	return v
+}
+
+func TestFlagParsers(t *testing.T) {
+	kinds := map[string]msg.Kind{"": "", "ScaledObject": msg.ScaledObject, "so": msg.ScaledObject, "SCALEDJOB": msg.ScaledJob, "sj": msg.ScaledJob}
+	for in, want := range kinds {
+		if got, err := tap.ParseKind(in); err != nil || got != want {
+			t.Errorf("ParseKind(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := tap.ParseKind("Deployment"); err == nil {
+		t.Error("ParseKind(Deployment) succeeded")
+	}
+	got, err := tap.ParseTypes("decision, Action")
+	if diff := cmp.Diff([]msg.Type{msg.TypeDecision, msg.TypeAction}, got); diff != "" || err != nil {
+		t.Errorf("ParseTypes (-want +got):\n%s %v", diff, err)
+	}
+	if _, err := tap.ParseTypes("reading,metric"); err == nil || !strings.Contains(err.Error(), `"metric"`) {
+		t.Errorf("ParseTypes(reading,metric) error = %v, want it to name metric", err)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	now := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		since time.Time
+		want  string
+	}{
+		"live":            {want: time.TimeOnly},
+		"since this hour": {since: now.Add(-time.Hour), want: time.TimeOnly},
+		"since yesterday": {since: now.Add(-24 * time.Hour), want: time.DateTime},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tap.Layout(tc.since, now, time.UTC); got != tc.want {
+				t.Errorf("Layout = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

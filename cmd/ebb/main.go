@@ -22,6 +22,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
 		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
+		"tap":         {"print readings, decisions and actions live, or replay decisions and actions", runTap},
 		"version":     {"print ebb's version", runVersion},
 	}
 }
