@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"ebb.dev/schemas/msg"
 )
 
 // internalUser is the bus's own admin identity, used in-process to provision streams. Its
@@ -186,7 +188,7 @@ func (s *Server) MonitorURL() string {
 func (s *Server) Name() string { return s.cfg.Name }
 
 // Prefix is the subject prefix the bus serves.
-func (s *Server) Prefix() string { return s.cfg.Prefix.String() }
+func (s *Server) Prefix() msg.Prefix { return s.cfg.Prefix }
 
 // IsStreamLeader reports whether this node leads the named stream's replicas.
 func (s *Server) IsStreamLeader(stream string) bool {
