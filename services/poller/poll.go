@@ -40,7 +40,7 @@ func (s *source) matches(kind string, p trigger.Params) bool {
 
 // poll reads one trigger once and returns the reading: the value, or the error that kept it
 // from being read. cur is the trigger's current source, replaced when its parameters changed.
-func (p *poller) poll(ctx context.Context, j *job, cur **source) msg.Reading {
+func (p *Replica) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 	kind := j.trigger.Type
 	r := msg.Reading{
 		Schema: msg.ReadingSchema,
@@ -55,13 +55,15 @@ func (p *poller) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 	ctx, cancel := context.WithTimeout(ctx, min(p.cfg.Timeout, j.interval))
 	defer cancel()
 	params, err := p.resolver.Params(ctx, j.req)
+	var m trigger.Metadata
 	if err == nil {
-		err = p.source(j, params, cur)
+		m, err = p.source(j, params, cur)
 	}
-	if err == nil {
-		m := (*cur).meta
+	if m != nil {
 		r.Trigger.MetricName = trigger.MetricName(j.index, kind, m)
 		r.Target.Value = trigger.Target(m)
+	}
+	if err == nil {
 		r.Value, err = (*cur).reader.Read(ctx)
 		if err == nil && (math.IsNaN(r.Value) || math.IsInf(r.Value, 0)) {
 			err = fmt.Errorf("source returned %v, not a number", r.Value)
@@ -78,27 +80,28 @@ func (p *poller) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 	return r
 }
 
-// source makes *cur a scaler built from params, reusing it when nothing changed.
-func (p *poller) source(j *job, params trigger.Params, cur **source) error {
+// source makes *cur a scaler built from params, reusing it when nothing changed. It returns
+// the parsed metadata, also when the scaler could not be built.
+func (p *Replica) source(j *job, params trigger.Params, cur **source) (trigger.Metadata, error) {
 	kind := j.trigger.Type
 	if (*cur).matches(kind, params) {
-		return nil
+		return (*cur).meta, nil
 	}
 	(*cur).close()
 	*cur = nil
 	m, errs := p.triggers.Parse(kind, params, j.req.Path)
 	if len(errs) > 0 {
-		return errs.ToAggregate()
+		return nil, errs.ToAggregate()
 	}
 	reader, err := p.scalers.Build(kind, m)
-	if err != nil {
-		return err
+	if err == nil && reader == nil {
+		err = errors.New("scaler builder returned no scaler")
 	}
-	if reader == nil {
-		return errors.New("scaler builder returned no scaler")
+	if err != nil {
+		return m, err
 	}
 	*cur = &source{kind: kind, params: params, meta: m, reader: reader}
-	return nil
+	return m, nil
 }
 
 func metricType(t v1alpha1.ScaleTriggers) msg.MetricType {

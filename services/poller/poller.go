@@ -45,8 +45,9 @@ type Deps struct {
 	Log   *slog.Logger     // default discards
 }
 
-// poller is one running replica.
-type poller struct {
+// Replica polls its share of the triggers of the objects it is given: one poller process.
+// Run feeds it from informers; tests and benchmarks may feed it directly.
+type Replica struct {
 	cfg      Config
 	clock    clock.WithTicker
 	log      *slog.Logger
@@ -57,6 +58,7 @@ type poller struct {
 	triggers *trigger.Registry
 	scalers  Builder
 	sched    *scheduler
+	done     chan struct{} // closed when follow has stopped everything
 }
 
 // sweepEvery is how often credentials no trigger read lately are dropped from memory.
@@ -72,6 +74,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err := checkDeps(cfg, &deps); err != nil {
 		return err
 	}
+	if deps.Kube == nil {
+		return errors.New("poller: kube: a rest config is required")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	k, err := kube.New(deps.Kube, kube.Config{WorkloadTTL: cfg.WorkloadTTL, Clock: deps.Clock, Log: deps.Log})
@@ -84,53 +89,99 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err := k.Synced(ctx); err != nil {
 		return err
 	}
-	p := &poller{
-		cfg: cfg, clock: deps.Clock, log: deps.Log, bus: deps.Bus, scalers: deps.Scalers,
-		triggers: trigger.Builtin(),
-		resolver: &resolve.Resolver{Secrets: k, Auths: k, Workloads: k, Tokens: k, Vault: deps.Vault, Namespace: cfg.Namespace},
-	}
-	if p.readings, err = deps.Bus.Readings(ctx); err != nil {
-		return err
-	}
-	pollers, err := deps.Bus.JetStream().KeyValue(ctx, bus.PollersBucket(deps.Bus.Prefix()))
-	if err != nil {
-		return fmt.Errorf("open pollers bucket: %w", err)
-	}
-	p.members, err = shard.Join(ctx, pollers, shard.Config{Group: cfg.group(), ID: cfg.ID, Clock: deps.Clock, Log: deps.Log})
+	res := &resolve.Resolver{Secrets: k, Auths: k, Workloads: k, Tokens: k, Vault: deps.Vault, Namespace: cfg.Namespace}
+	p, err := start(ctx, cfg, deps, res)
 	if err != nil {
 		return err
 	}
-	changed := p.members.Changed()
-	p.sched = newScheduler(p)
-	if err := k.OnScaled(ctx, func(o client.Object) { p.sched.set(ctx, o) }, p.sched.gone); err != nil {
+	if err := k.OnScaled(ctx, func(o client.Object) { p.Set(ctx, o) }, p.Delete); err != nil {
 		cancel()
-		<-p.members.Done()
+		p.Wait()
 		return err
 	}
-	p.log.Info("poller started", "id", cfg.ID, "group", cfg.group(), "members", p.members.Members())
 	sweep := deps.Clock.NewTicker(sweepEvery)
 	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			p.sched.stop()
-			<-p.members.Done()
+			p.Wait()
 			return nil
-		case <-changed:
-			changed = p.members.Changed()
-			started, stopped := p.sched.rebalance(ctx)
-			p.log.Info("pollers changed", "members", p.members.Members(), "started", started, "stopped", stopped, "polling", p.sched.running())
 		case <-sweep.C():
 			k.Sweep(sweepEvery)
 		}
 	}
 }
 
+// Start joins the replica's group and follows its membership until ctx ends. Deps.Kube is
+// not used: the caller feeds objects with Set and Delete, resolving through res, and calls
+// Wait after ctx ends.
+func Start(ctx context.Context, cfg Config, deps Deps, res *resolve.Resolver) (*Replica, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkDeps(cfg, &deps); err != nil {
+		return nil, err
+	}
+	return start(ctx, cfg, deps, res)
+}
+
+func start(ctx context.Context, cfg Config, deps Deps, res *resolve.Resolver) (*Replica, error) {
+	p := &Replica{
+		cfg: cfg, clock: deps.Clock, log: deps.Log, bus: deps.Bus, scalers: deps.Scalers,
+		triggers: trigger.Builtin(), resolver: res, done: make(chan struct{}),
+	}
+	var err error
+	if p.readings, err = deps.Bus.Readings(ctx); err != nil {
+		return nil, err
+	}
+	pollers, err := deps.Bus.JetStream().KeyValue(ctx, bus.PollersBucket(deps.Bus.Prefix()))
+	if err != nil {
+		return nil, fmt.Errorf("open pollers bucket: %w", err)
+	}
+	p.members, err = shard.Join(ctx, pollers, shard.Config{Group: cfg.group(), ID: cfg.ID, Clock: deps.Clock, Log: deps.Log})
+	if err != nil {
+		return nil, err
+	}
+	p.sched = newScheduler(p)
+	p.log.Info("poller started", "id", cfg.ID, "group", cfg.group(), "members", p.members.Members())
+	go p.follow(ctx)
+	return p, nil
+}
+
+// follow rebalances on every membership change until ctx ends, then stops every worker.
+func (p *Replica) follow(ctx context.Context) {
+	defer close(p.done)
+	changed := p.members.Changed()
+	for {
+		select {
+		case <-ctx.Done():
+			p.sched.stop()
+			<-p.members.Done()
+			return
+		case <-changed:
+			changed = p.members.Changed()
+			started, stopped := p.sched.rebalance(ctx)
+			p.log.Info("pollers changed", "members", p.members.Members(), "started", started, "stopped", stopped, "polling", p.sched.running())
+		}
+	}
+}
+
+// Wait returns once ctx has ended, every worker has stopped and the replica has left its group.
+func (p *Replica) Wait() { <-p.done }
+
+// Set records the current spec of a ScaledObject or ScaledJob: its triggers in this
+// replica's share start, changed ones take effect at their next poll, removed ones stop.
+func (p *Replica) Set(ctx context.Context, obj client.Object) { p.sched.set(ctx, obj) }
+
+// Delete stops every trigger of a deleted object at once and deletes its last readings.
+func (p *Replica) Delete(obj client.Object) { p.sched.gone(obj) }
+
+// Polling is how many triggers this replica polls now.
+func (p *Replica) Polling() int { return p.sched.running() }
+
 func checkDeps(cfg Config, d *Deps) error {
 	var errs []error
-	if d.Kube == nil {
-		errs = append(errs, errors.New("kube: a rest config is required"))
-	}
 	if d.Bus == nil {
 		errs = append(errs, errors.New("bus: a connection is required"))
 	}
@@ -156,19 +207,19 @@ func checkDeps(cfg Config, d *Deps) error {
 }
 
 // owns reports whether this replica polls the trigger with key.
-func (p *poller) owns(key string) bool { return p.members.Owns(key) }
+func (p *Replica) owns(key string) bool { return p.members.Owns(key) }
 
 // publishTimeout bounds waiting for the bus to store a reading.
 const publishTimeout = 10 * time.Second
 
-func (p *poller) publish(ctx context.Context, r msg.Reading) error {
+func (p *Replica) publish(ctx context.Context, r msg.Reading) error {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	return p.bus.Publish(ctx, r)
 }
 
 // lastRead is when anyone last read the trigger with key (zero when never or unknown).
-func (p *poller) lastRead(ctx context.Context, key string) time.Time {
+func (p *Replica) lastRead(ctx context.Context, key string) time.Time {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	e, err := p.readings.Get(ctx, key)
@@ -186,7 +237,7 @@ func (p *poller) lastRead(ctx context.Context, key string) time.Time {
 }
 
 // forget deletes the last reading of a trigger that no longer exists.
-func (p *poller) forget(j *job) {
+func (p *Replica) forget(j *job) {
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
 	if err := p.bus.DeleteReading(ctx, j.ref, j.index); err != nil {

@@ -13,7 +13,7 @@ import (
 // this replica owns. Workers are goroutines, one per owned trigger: a slow source holds up
 // its own trigger only, and each poll is bounded by the poll timeout.
 type scheduler struct {
-	p *poller
+	p *Replica
 
 	mu      sync.Mutex
 	objects map[objectID][]*job
@@ -30,7 +30,7 @@ type worker struct {
 	done   chan struct{}
 }
 
-func newScheduler(p *poller) *scheduler {
+func newScheduler(p *Replica) *scheduler {
 	return &scheduler{p: p, objects: map[objectID][]*job{}, workers: map[string]*worker{}}
 }
 
@@ -165,7 +165,7 @@ func (s *scheduler) drop(key string, forget bool) {
 }
 
 // work is a worker's loop: wait for the trigger's slot, poll, publish, repeat.
-func (p *poller) work(ctx context.Context, w *worker) {
+func (p *Replica) work(ctx context.Context, w *worker) {
 	j := w.job.Load()
 	log := p.log.With("namespace", j.ref.Namespace, logKey(j), j.ref.Name, "trigger", j.index)
 	var cur *source
