@@ -9,7 +9,7 @@ export EBB_CACHE
 export GOFLAGS := -buildvcs=false
 
 # Debian packages of the real servers the tests start on loopback.
-APT_PACKAGES := rabbitmq-server
+APT_PACKAGES := rabbitmq-server mariadb-server postgresql
 
 TOOLS := $(BIN)/gotestsum $(BIN)/staticcheck $(BIN)/controller-gen
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
@@ -29,6 +29,7 @@ tools: $(TOOLS) ## developer tools pinned in hack/tools/go.mod, into bin/
 .PHONY: deps
 deps: ## Debian packages and pinned Kubernetes binaries the tests need (cached)
 	hack/apt-deps.sh $(APT_PACKAGES)
+	hack/npm-deps.sh azurite@3.35.0
 	hack/kube-binaries.sh >/dev/null
 
 .PHONY: test
