@@ -14,19 +14,30 @@ import (
 	"ebb.dev/schemas/msg"
 )
 
-// serviceFlags are the flags every service shares: how it reaches the bus and the cluster,
-// and how it logs.
-type serviceFlags struct {
-	bus        bus.ClientConfig
-	prefix     string
-	kubeconfig string
-	logFormat  string
-	logLevel   slog.Level
+// busFlags are the flags of every command that talks to the bus: how to reach it and how to log.
+type busFlags struct {
+	bus       bus.ClientConfig
+	prefix    string
+	logFormat string
+	logLevel  slog.Level
 }
 
-// addServiceFlags binds the shared flags; role is the bus user the service connects as.
+// serviceFlags add the cluster connection that services need.
+type serviceFlags struct {
+	*busFlags
+	kubeconfig string
+}
+
+// addServiceFlags binds the shared service flags; role is the bus user the service connects as.
 func addServiceFlags(fs *flag.FlagSet, role bus.Role) *serviceFlags {
-	f := &serviceFlags{}
+	f := &serviceFlags{busFlags: addBusFlags(fs, role)}
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig; in-cluster configuration when empty")
+	return f
+}
+
+// addBusFlags binds the bus client and logging flags; role is the default bus user.
+func addBusFlags(fs *flag.FlagSet, role bus.Role) *busFlags {
+	f := &busFlags{}
 	fs.StringVar(&f.bus.URL, "bus-url", "nats://127.0.0.1:4222", "bus URLs, comma-separated (every node of a cluster)")
 	fs.StringVar(&f.bus.User, "bus-user", string(role), "bus user")
 	fs.StringVar(&f.bus.PasswordFile, "bus-password-file", "", "file holding the bus user's password (a mounted Secret)")
@@ -35,14 +46,13 @@ func addServiceFlags(fs *flag.FlagSet, role bus.Role) *serviceFlags {
 	fs.StringVar(&f.bus.CertFile, "bus-cert-file", "", "client certificate for a bus that verifies clients")
 	fs.StringVar(&f.bus.KeyFile, "bus-key-file", "", "key of -bus-cert-file")
 	fs.StringVar(&f.prefix, "bus-prefix", string(msg.DefaultPrefix), "subject prefix")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig; in-cluster configuration when empty")
 	fs.StringVar(&f.logFormat, "log-format", "json", "json or text")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	return f
 }
 
 // logger is the service's one logger, built once in main and passed down.
-func (f *serviceFlags) logger(w io.Writer) (*slog.Logger, error) {
+func (f *busFlags) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: f.logLevel}
 	switch strings.ToLower(f.logFormat) {
 	case "json":
@@ -54,7 +64,7 @@ func (f *serviceFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // busConfig is the bus client configuration, with the logger attached.
-func (f *serviceFlags) busConfig(log *slog.Logger) bus.ClientConfig {
+func (f *busFlags) busConfig(log *slog.Logger) bus.ClientConfig {
 	cfg := f.bus
 	cfg.Prefix = msg.Prefix(f.prefix)
 	cfg.Logger = log

@@ -13,7 +13,7 @@ import (
 
 func runTap(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tap", flag.ContinueOnError)
-	shared := addServiceFlags(fs, bus.RoleTap)
+	shared := addBusFlags(fs, bus.RoleTap)
 	var cfg tap.Config
 	var since, kind, types, output string
 	var utc bool
