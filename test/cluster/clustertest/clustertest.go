@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"ebb.dev/test/cluster"
@@ -58,4 +59,32 @@ func tail(path string, n int) string {
 		out += l + "\n"
 	}
 	return out
+}
+
+// RepoRoot is the ebb checkout the test runs in: the nearest directory above the working
+// directory that holds go.work.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.work above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// InstallKEDACRDs installs ebb's keda.sh CRDs, as generated into deploy/kustomize/base/crd/bases.
+func InstallKEDACRDs(t testing.TB, c *cluster.Cluster) {
+	t.Helper()
+	if err := c.InstallCRDs(t.Context(), filepath.Join(RepoRoot(t), "deploy", "kustomize", "base", "crd", "bases")); err != nil {
+		t.Fatal(err)
+	}
 }
