@@ -46,11 +46,20 @@ func Activation(m Metadata) float64 {
 	return 0
 }
 
+// metricKinder is implemented by scalers whose KEDA metric names do not start with their
+// trigger type (metrics-api names its metrics s<i>-metric-api-<detail>).
+type metricKinder interface {
+	metricKind() string
+}
+
 // MetricName is the metric name of trigger index of type kind: s<index>-<kind>-<detail> for
 // external metrics, the resource name (cpu, memory) for resource metrics.
 func MetricName(index int, kind string, m Metadata) string {
 	if r, ok := m.(ResourceMetric); ok {
 		return string(r.ResourceName())
+	}
+	if k, ok := m.(metricKinder); ok {
+		kind = k.metricKind()
 	}
 	return v1alpha1.MetricName(index, kind, m.MetricDetail())
 }

@@ -1,8 +1,14 @@
 package trigger
 
-import "k8s.io/apimachinery/pkg/util/validation/field"
+import (
+	"net"
+	"strconv"
 
-// RedisConn is how redis and redis-streams reach the server: address, or host and port.
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// RedisConn is how redis and redis-streams reach the server: address, or host and port; TLS
+// when enableTLS is true or the TriggerAuthentication sets tls to enable, as in KEDA.
 type RedisConn struct {
 	Address       string `trigger:"address,optional,from=meta|env|auth"`
 	Host          string `trigger:"host,optional,from=meta|env|auth"`
@@ -12,22 +18,51 @@ type RedisConn struct {
 	DatabaseIndex int64  `trigger:"databaseIndex,default=0,from=meta|auth"`
 	EnableTLS     bool   `trigger:"enableTLS,default=false,from=meta|auth"`
 	UnsafeSSL     bool   `trigger:"unsafeSsl,default=false"`
+	TLS           string `trigger:"tls,default=disable,enum=enable|disable,from=auth"`
+	CA            string `trigger:"ca,secret,optional,from=auth"`
+	Cert          string `trigger:"cert,secret,optional,from=auth"`
+	Key           string `trigger:"key,secret,optional,from=auth"`
+	KeyPassword   string `trigger:"keyPassword,secret,optional,from=auth"`
 }
+
+// Addr is the server's host:port.
+func (r RedisConn) Addr() string {
+	if r.Address != "" {
+		return r.Address
+	}
+	return net.JoinHostPort(r.Host, r.Port)
+}
+
+// UseTLS reports whether the connection uses TLS.
+func (r RedisConn) UseTLS() bool { return r.EnableTLS || r.TLS == "enable" }
 
 // validate needs an address, or a host and a port.
 func (r RedisConn) validate(c *check) field.ErrorList {
 	var errs field.ErrorList
 	switch {
 	case c.has("address"):
+		if _, port, err := net.SplitHostPort(r.Address); r.Address != "" && (err != nil || !validPort(port)) {
+			errs = append(errs, field.Invalid(c.path("address"), r.Address, "must be host:port, such as redis:6379"))
+		}
 	case !c.has("host"):
 		errs = append(errs, field.Required(c.path("address"), "set address, or host and port (in metadata, <name>FromEnv or the TriggerAuthentication)"))
 	case !c.has("port"):
 		errs = append(errs, field.Required(c.path("port"), "host needs a port"))
+	case r.Port != "" && !validPort(r.Port):
+		errs = append(errs, field.Invalid(c.path("port"), r.Port, "must be a port number between 1 and 65535"))
 	}
 	if r.DatabaseIndex < 0 {
 		errs = append(errs, field.Invalid(c.path("databaseIndex"), r.DatabaseIndex, "must not be negative"))
 	}
+	if c.has("cert") != c.has("key") {
+		errs = append(errs, field.Required(c.path("key"), "tls needs cert and key together"))
+	}
 	return errs
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n < 65536
 }
 
 // Redis reads a list's length.
@@ -93,7 +128,7 @@ func (m RedisStreams) validate(c *check) field.ErrorList {
 			errs = append(errs, field.Invalid(c.path(p.name), p.v, "must be greater than 0"))
 		}
 	}
-	if m.LagCount < 0 {
+	if c.has("lagCount") && m.LagCount < 1 {
 		errs = append(errs, field.Invalid(c.path("lagCount"), m.LagCount, "must be greater than 0"))
 	}
 	if c.has("lagCount") && m.ConsumerGroup == "" {

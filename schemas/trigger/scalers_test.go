@@ -141,45 +141,6 @@ func TestKafka(t *testing.T) {
 	})
 }
 
-func TestPrometheus(t *testing.T) {
-	runParse(t, "prometheus", map[string]parseCase{
-		"documented example": {
-			p: Params{Metadata: md("serverAddress", "http://prometheus-host:9090", "query", "sum(rate(http_requests_total{deployment=\"my-deployment\"}[2m]))",
-				"threshold", "100.50", "activationThreshold", "5.5", "namespace", "example-namespace",
-				"customHeaders", "X-Client-Id=cid,X-Tenant-Id=tid", "ignoreNullValues", "false", "queryParameters", "key-1=value-1,key-2=value-2", "unsafeSsl", "false")},
-			want: Prometheus{ServerAddress: "http://prometheus-host:9090", Query: "sum(rate(http_requests_total{deployment=\"my-deployment\"}[2m]))",
-				Threshold: 100.5, ActivationThreshold: 5.5, Namespace: "example-namespace",
-				CustomHeaders:   map[string]string{"X-Client-Id": "cid", "X-Tenant-Id": "tid"},
-				QueryParameters: map[string]string{"key-1": "value-1", "key-2": "value-2"}},
-		},
-		"defaults and bearer auth": {
-			p: Params{Metadata: md("serverAddress", "https://p:9090", "query", "up", "threshold", "1"),
-				Auth: md("authModes", "bearer", "bearerToken", "tok")},
-			want: Prometheus{ServerAddress: "https://p:9090", Query: "up", Threshold: 1, IgnoreNullValues: true,
-				AuthModes: []string{"bearer"}, BearerToken: "tok"},
-		},
-		"missing threshold": {
-			p:    Params{Metadata: md("serverAddress", "http://p:9090", "query", "up")},
-			errs: []string{"spec.triggers[0].metadata.threshold: Required value"},
-		},
-		"server address not a URL": {
-			p:    Params{Metadata: md("serverAddress", "prometheus:9090", "query", "up", "threshold", "1")},
-			errs: []string{`spec.triggers[0].metadata.serverAddress: Invalid value: "prometheus:9090": must be an http or https URL`},
-		},
-		"unknown auth mode and basic without username": {
-			p: Params{Metadata: md("serverAddress", "http://p:9090", "query", "up", "threshold", "1", "authModes", "basic,digest")},
-			errs: []string{
-				"spec.triggers[0].metadata.username: Required value: authModes basic needs TriggerAuthentication parameter username",
-				`spec.triggers[0].metadata.authModes: Unsupported value: "digest": supported values: "basic", "bearer", "tls"`,
-			},
-		},
-		"bad header list": {
-			p:    Params{Metadata: md("serverAddress", "http://p:9090", "query", "up", "threshold", "1", "customHeaders", "X-Id")},
-			errs: []string{`spec.triggers[0].metadata.customHeaders: Invalid value: "X-Id": must be key=value pairs separated by commas`},
-		},
-	})
-}
-
 func TestCron(t *testing.T) {
 	runParse(t, "cron", map[string]parseCase{
 		"documented example": {
@@ -210,98 +171,6 @@ func TestCron(t *testing.T) {
 	})
 }
 
-func TestRedis(t *testing.T) {
-	runParse(t, "redis", map[string]parseCase{
-		"documented example": {
-			p: Params{Metadata: md("address", "localhost:6379", "listName", "mylist", "listLength", "5", "activationListLength", "5",
-				"enableTLS", "false", "databaseIndex", "0", "usernameFromEnv", "REDIS_USERNAME", "passwordFromEnv", "REDIS_PASSWORD"),
-				Env: md("REDIS_USERNAME", "u", "REDIS_PASSWORD", "p")},
-			want: Redis{RedisConn: RedisConn{Address: "localhost:6379", Username: "u", Password: "p"}, ListName: "mylist", ListLength: 5, ActivationListLength: 5},
-		},
-		"host and port with defaults": {
-			p:    Params{Metadata: md("host", "redis", "port", "6379", "listName", "jobs")},
-			want: Redis{RedisConn: RedisConn{Host: "redis", Port: "6379"}, ListName: "jobs", ListLength: 5},
-		},
-		"no address": {
-			p:    Params{Metadata: md("listName", "jobs")},
-			errs: []string{"spec.triggers[0].metadata.address: Required value: set address, or host and port (in metadata, <name>FromEnv or the TriggerAuthentication)"},
-		},
-		"host without port": {
-			p:    Params{Metadata: md("host", "redis", "listName", "jobs")},
-			errs: []string{"spec.triggers[0].metadata.port: Required value: host needs a port"},
-		},
-		"list length not a number": {
-			p:    Params{Metadata: md("address", "redis:6379", "listName", "jobs", "listLength", "many")},
-			errs: []string{`spec.triggers[0].metadata.listLength: Invalid value: "many": must be an integer`},
-		},
-	})
-}
-
-func TestRedisStreams(t *testing.T) {
-	runParse(t, "redis-streams", map[string]parseCase{
-		"documented pending entries example": {
-			p: Params{Metadata: md("address", "localhost:6379", "stream", "my-stream", "consumerGroup", "my-consumer-group",
-				"pendingEntriesCount", "10", "databaseIndex", "0", "enableTLS", "false")},
-			want: RedisStreams{RedisConn: RedisConn{Address: "localhost:6379"}, Stream: "my-stream", ConsumerGroup: "my-consumer-group",
-				PendingEntriesCount: 10, StreamLength: 5},
-		},
-		"lag mode": {
-			p: Params{Metadata: md("address", "localhost:6379", "stream", "s", "consumerGroup", "g", "lagCount", "10", "activationLagCount", "3")},
-			want: RedisStreams{RedisConn: RedisConn{Address: "localhost:6379"}, Stream: "s", ConsumerGroup: "g",
-				PendingEntriesCount: 5, StreamLength: 5, LagCount: 10, ActivationLagCount: 3},
-		},
-		"no stream": {
-			p:    Params{Metadata: md("address", "localhost:6379")},
-			errs: []string{"spec.triggers[0].metadata.stream: Required value"},
-		},
-		"lag without group": {
-			p:    Params{Metadata: md("address", "localhost:6379", "stream", "s", "lagCount", "4")},
-			errs: []string{"spec.triggers[0].metadata.consumerGroup: Required value: lagCount needs a consumerGroup"},
-		},
-		"zero pending entries": {
-			p:    Params{Metadata: md("address", "localhost:6379", "stream", "s", "consumerGroup", "g", "pendingEntriesCount", "0")},
-			errs: []string{"spec.triggers[0].metadata.pendingEntriesCount: Invalid value: 0: must be greater than 0"},
-		},
-	})
-}
-
-func TestSQL(t *testing.T) {
-	runParse(t, "postgresql", map[string]parseCase{
-		"documented example with connection from env": {
-			p: Params{Metadata: md("connectionFromEnv", "AIRFLOW_CONN_AIRFLOW_DB", "query", "SELECT ceil(COUNT(*)::decimal / 16) FROM task_instance WHERE state='running' OR state='queued'",
-				"targetQueryValue", "1.1", "activationTargetQueryValue", "5"), Env: md("AIRFLOW_CONN_AIRFLOW_DB", "postgresql://u:p@db/airflow")},
-			want: PostgreSQL{Connection: "postgresql://u:p@db/airflow", Query: "SELECT ceil(COUNT(*)::decimal / 16) FROM task_instance WHERE state='running' OR state='queued'",
-				TargetQueryValue: 1.1, ActivationTargetQueryValue: 5},
-		},
-		"parts with password from auth": {
-			p: Params{Metadata: md("host", "db", "port", "5432", "userName", "kedaUser", "dbName", "test_db_name", "sslmode", "disable",
-				"query", "SELECT 1", "targetQueryValue", "2"), Auth: md("password", "pw")},
-			want: PostgreSQL{Host: "db", Port: "5432", UserName: "kedaUser", DBName: "test_db_name", SSLMode: "disable", Password: "pw",
-				Query: "SELECT 1", TargetQueryValue: 2},
-		},
-		"neither connection nor parts": {
-			p: Params{Metadata: md("host", "db", "query", "SELECT 1", "targetQueryValue", "2")},
-			errs: []string{
-				"spec.triggers[0].metadata.port: Required value: set connection (TriggerAuthentication or connectionFromEnv), or port with the other connection parts",
-				"spec.triggers[0].metadata.userName: Required value: set connection (TriggerAuthentication or connectionFromEnv), or userName with the other connection parts",
-				"spec.triggers[0].metadata.dbName: Required value: set connection (TriggerAuthentication or connectionFromEnv), or dbName with the other connection parts",
-			},
-		},
-	})
-	runParse(t, "mysql", map[string]parseCase{
-		"documented example": {
-			p: Params{Metadata: md("connectionStringFromEnv", "MYSQL_CONN_STR", "query", "SELECT CEIL(COUNT(*) / 6) FROM task_instance WHERE state='running' OR state='queued'",
-				"queryValue", "4.4", "activationQueryValue", "5.4"), Env: md("MYSQL_CONN_STR", "u:p@tcp(db:3306)/stats")},
-			want: MySQL{ConnectionString: "u:p@tcp(db:3306)/stats", Query: "SELECT CEIL(COUNT(*) / 6) FROM task_instance WHERE state='running' OR state='queued'",
-				QueryValue: 4.4, ActivationQueryValue: 5.4},
-		},
-		"missing query value": {
-			p:    Params{Metadata: md("query", "SELECT 1"), Auth: md("connectionString", "dsn")},
-			errs: []string{"spec.triggers[0].metadata.queryValue: Required value"},
-		},
-	})
-}
-
 func TestNATSJetStream(t *testing.T) {
 	runParse(t, "nats-jetstream", map[string]parseCase{
 		"documented example": {
@@ -321,62 +190,6 @@ func TestNATSJetStream(t *testing.T) {
 		"no consumer": {
 			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s")},
 			errs: []string{"spec.triggers[0].metadata.consumer: Required value"},
-		},
-	})
-}
-
-func TestMetricsAPI(t *testing.T) {
-	runParse(t, "metrics-api", map[string]parseCase{
-		"documented example": {
-			p: Params{Metadata: md("targetValue", "8.8", "activationTargetValue", "3.8", "format", "json",
-				"url", "http://api:3232/api/v1/stats", "valueLocation", "components.worker.tasks")},
-			want: MetricsAPI{URL: "http://api:3232/api/v1/stats", ValueLocation: "components.worker.tasks", Format: "json",
-				TargetValue: 8.8, ActivationTargetValue: 3.8, Method: "header"},
-		},
-		"format ebb does not read": {
-			p:    Params{Metadata: md("targetValue", "1", "url", "http://api/x", "valueLocation", "v", "format", "xml")},
-			errs: []string{`spec.triggers[0].metadata.format: Unsupported value: "xml": supported values: "json"`},
-		},
-		"apiKey mode without key": {
-			p:    Params{Metadata: md("targetValue", "1", "url", "http://api/x", "valueLocation", "v", "authMode", "apiKey")},
-			errs: []string{"spec.triggers[0].metadata.apiKey: Required value: authMode apiKey needs TriggerAuthentication parameter apiKey"},
-		},
-		"relative url": {
-			p:    Params{Metadata: md("targetValue", "1", "url", "/api/x", "valueLocation", "v")},
-			errs: []string{`spec.triggers[0].metadata.url: Invalid value: "/api/x": must be an http or https URL`},
-		},
-	})
-}
-
-func TestCloudQueues(t *testing.T) {
-	runParse(t, "aws-sqs-queue", map[string]parseCase{
-		"documented example": {
-			p: Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/account_id/QueueName", "queueLength", "5",
-				"awsRegion", "eu-west-1"), Auth: md("awsAccessKeyID", "AKIA", "awsSecretAccessKey", "s")},
-			want: AWSSQSQueue{QueueURL: "https://sqs.eu-west-1.amazonaws.com/account_id/QueueName", QueueLength: 5, AWSRegion: "eu-west-1",
-				IdentityOwner: "pod", ScaleOnInFlight: true, AccessKeyID: "AKIA", SecretAccessKey: "s"},
-		},
-		"no region": {
-			p:    Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/1/q")},
-			errs: []string{"spec.triggers[0].metadata.awsRegion: Required value"},
-		},
-		"key without secret": {
-			p:    Params{Metadata: md("queueURL", "https://sqs.eu-west-1.amazonaws.com/1/q", "awsRegion", "eu-west-1"), Auth: md("awsAccessKeyID", "AKIA")},
-			errs: []string{"spec.triggers[0].metadata.awsSecretAccessKey: Required value: awsAccessKeyID and awsSecretAccessKey go together"},
-		},
-		"url without queue": {
-			p:    Params{Metadata: md("queueURL", "orders", "awsRegion", "eu-west-1")},
-			errs: []string{`spec.triggers[0].metadata.queueURL: Invalid value: "orders": must be a queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/orders`},
-		},
-	})
-	runParse(t, "azure-queue", map[string]parseCase{
-		"documented example": {
-			p:    Params{Metadata: md("queueName", "orders", "queueLength", "5", "activationQueueLength", "50", "connectionFromEnv", "STORAGE_CONNECTIONSTRING_ENV_NAME"), Env: md("STORAGE_CONNECTIONSTRING_ENV_NAME", "UseDevelopmentStorage=true")},
-			want: AzureQueue{QueueName: "orders", QueueLength: 5, ActivationQueueLength: 50, Connection: "UseDevelopmentStorage=true"},
-		},
-		"no credentials": {
-			p:    Params{Metadata: md("queueName", "orders")},
-			errs: []string{"spec.triggers[0].metadata.connection: Required value: set connection (TriggerAuthentication or connectionFromEnv) or accountName"},
 		},
 	})
 }
