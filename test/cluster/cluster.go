@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"ebb.dev/test/proc"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
@@ -49,7 +51,7 @@ type Cluster struct {
 	// ServingCAFile verifies the API server's certificate.
 	ServingCAFile string
 
-	procs   []*process // in start order
+	procs   []*proc.Process // in start order
 	tempDir bool
 }
 
@@ -84,7 +86,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := proc.FreePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func binaries(cfg Config) (Binaries, error) {
 }
 
 func (c *Cluster) start(binary, name string, args []string) error {
-	p, err := startProcess(c.Dir, name, binary, args...)
+	p, err := proc.Start(c.Dir, name, nil, binary, args...)
 	if err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func (c *Cluster) start(binary, name string, args []string) error {
 func (c *Cluster) Stop() error {
 	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		errs = append(errs, c.procs[i].stop(10*time.Second))
+		errs = append(errs, c.procs[i].Stop(10*time.Second))
 	}
 	c.procs = nil
 	if c.tempDir {
@@ -153,7 +155,7 @@ func (c *Cluster) Stop() error {
 func (c *Cluster) Logs() map[string]string {
 	logs := make(map[string]string, len(c.procs))
 	for _, p := range c.procs {
-		logs[p.name] = p.logPath
+		logs[p.Name] = p.LogPath
 	}
 	return logs
 }
@@ -165,7 +167,7 @@ func (c *Cluster) waitHealthy(ctx context.Context, url string, tlsConfig *tls.Co
 	var last error
 	for {
 		for _, p := range c.procs {
-			if done, err := p.exited(); done {
+			if done, err := p.Exited(); done {
 				return err
 			}
 		}
