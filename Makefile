@@ -57,6 +57,8 @@ manifests: $(CONTROLLER_GEN) ## CRDs and the webhook configuration from kubebuil
 	  output:crd:artifacts:config=../deploy/kustomize/base/crd/bases
 	cd services/actuator && $(CONTROLLER_GEN) webhook paths=./webhook/... \
 	  output:webhook:artifacts:config=../../deploy/kustomize/base/webhook
+	cd services/actuator && $(CONTROLLER_GEN) rbac:roleName=ebb-actuator paths=./... \
+	  output:rbac:artifacts:config=../../deploy/kustomize/base/rbac/actuator
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## deepcopy functions of the API types
