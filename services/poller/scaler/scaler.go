@@ -62,8 +62,12 @@ func Builtin() *Registry {
 	r := NewRegistry()
 	Register(r, "cron", newCron)
 	Register(r, "kafka", newKafka)
+	Register(r, "metrics-api", newMetricsAPI)
 	Register(r, "nats-jetstream", newNATSJetStream)
+	Register(r, "prometheus", newPrometheus)
 	Register(r, "rabbitmq", newRabbitMQ)
+	Register(r, "redis", newRedis)
+	Register(r, "redis-streams", newRedisStreams)
 	return r
 }
 
