@@ -9,7 +9,7 @@ export EBB_CACHE
 export GOFLAGS := -buildvcs=false
 
 # Debian packages of the real servers the tests start on loopback.
-APT_PACKAGES := rabbitmq-server mariadb-server postgresql
+APT_PACKAGES := rabbitmq-server mariadb-server postgresql prometheus redis-server
 
 TOOLS := $(BIN)/gotestsum $(BIN)/staticcheck $(BIN)/controller-gen
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
