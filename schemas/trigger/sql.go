@@ -20,17 +20,17 @@ type PostgreSQL struct {
 func (m PostgreSQL) MetricDetail() string { return "" }
 
 func (m PostgreSQL) validate(c *check) field.ErrorList {
-	return connectionOr(c, "connection", "host", "port", "userName", "dbName")
+	return connectionOr(c, "connection", "host", "port", "userName", "dbName", "sslmode")
 }
 
 // MySQL runs a query returning one number.
 type MySQL struct {
 	ConnectionString     string  `trigger:"connectionString,secret,optional,from=auth|env"`
-	Host                 string  `trigger:"host,optional,from=auth|meta"`
-	Port                 string  `trigger:"port,optional,from=auth|meta"`
-	Username             string  `trigger:"username,optional,from=auth|meta"`
+	Host                 string  `trigger:"host,optional,from=meta|auth"`
+	Port                 string  `trigger:"port,optional,from=meta|auth"`
+	Username             string  `trigger:"username,optional,from=meta|auth|env"`
 	Password             string  `trigger:"password,secret,optional,from=auth|env"`
-	DBName               string  `trigger:"dbName,optional,from=auth|meta"`
+	DBName               string  `trigger:"dbName,optional,from=meta|auth"`
 	Query                string  `trigger:"query"`
 	QueryValue           float64 `trigger:"queryValue,target"`
 	ActivationQueryValue float64 `trigger:"activationQueryValue,default=0,activation"`
