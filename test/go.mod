@@ -149,8 +149,12 @@ replace (
 require (
 	ebb.dev/bus v0.0.0
 	ebb.dev/services/poller v0.0.0
+	github.com/Admiral-Piett/goaws v0.4.5
+	github.com/sirupsen/logrus v1.9.4
 	sigs.k8s.io/controller-runtime v0.25.2
 )
+
+require github.com/gorilla/mux v1.8.0 // indirect
 
 replace (
 	ebb.dev/bus => ../bus
