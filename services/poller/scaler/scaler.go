@@ -60,10 +60,14 @@ func Register[M trigger.Metadata](r *Registry, kind string, build func(m M, d De
 // Builtin returns a registry with every scaler ebb has.
 func Builtin() *Registry {
 	r := NewRegistry()
+	Register(r, "aws-sqs-queue", newSQS)
+	Register(r, "azure-queue", newAzureQueue)
 	Register(r, "cron", newCron)
 	Register(r, "kafka", newKafka)
 	Register(r, "metrics-api", newMetricsAPI)
+	Register(r, "mysql", newMySQL)
 	Register(r, "nats-jetstream", newNATSJetStream)
+	Register(r, "postgresql", newPostgreSQL)
 	Register(r, "prometheus", newPrometheus)
 	Register(r, "rabbitmq", newRabbitMQ)
 	Register(r, "redis", newRedis)
