@@ -1,12 +1,17 @@
 package controller
 
 import (
+	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
@@ -48,4 +53,17 @@ func specOrMetaChanged(old, cur client.Object) bool {
 		!slices.Equal(old.GetFinalizers(), cur.GetFinalizers()) ||
 		!equality.Semantic.DeepEqual(old.GetOwnerReferences(), cur.GetOwnerReferences()) ||
 		!old.GetDeletionTimestamp().Equal(cur.GetDeletionTimestamp())
+}
+
+// conflictRetry is how soon a reconcile that lost a write race runs again.
+const conflictRetry = 250 * time.Millisecond
+
+// RequeueOnConflict turns a lost optimistic-concurrency race (most often: the cache had not yet
+// seen ebb's own previous write) into a quiet, prompt retry on fresh data; other errors pass.
+func RequeueOnConflict(ctx context.Context, res ctrl.Result, err error) (ctrl.Result, error) {
+	if err != nil && apierrors.IsConflict(err) {
+		log.FromContext(ctx).V(1).Info("write conflicted, reconciling again", "error", err)
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return res, err
 }

@@ -57,6 +57,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 
 // Reconcile rolls out spec changes, trims the Job history and writes the status.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	return controller.RequeueOnConflict(ctx, res, err)
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var sj v1alpha1.ScaledJob
 	if err := r.Client.Get(ctx, req.NamespacedName, &sj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

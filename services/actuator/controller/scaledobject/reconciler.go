@@ -67,6 +67,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 
 // Reconcile brings one ScaledObject's HPA, pause state and status in line with its spec.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	return controller.RequeueOnConflict(ctx, res, err)
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var so v1alpha1.ScaledObject
 	if err := r.Client.Get(ctx, req.NamespacedName, &so); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -242,7 +247,7 @@ func (r *Reconciler) finalize(ctx context.Context, so *v1alpha1.ScaledObject) er
 	}
 	patch := client.MergeFromWithOptions(so.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(so, Finalizer)
-	if err := r.Client.Patch(ctx, so, patch); err != nil {
+	if err := client.IgnoreNotFound(r.Client.Patch(ctx, so, patch)); err != nil {
 		return fmt.Errorf("remove finalizer from %s/%s: %w", so.Namespace, so.Name, err)
 	}
 	return nil
