@@ -134,3 +134,7 @@ replace (
 	ebb.dev/bus => ../../bus
 	ebb.dev/services/metrics-api => ../../services/metrics-api
 )
+
+require ebb.dev/services/actuator v0.0.0
+
+replace ebb.dev/services/actuator => ../../services/actuator

@@ -20,6 +20,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"actuator":    {"apply decisions to the cluster (scale, HPAs, Jobs, status) and serve the admission webhook", runActuator},
 		"bus":         {"run a node of the bus (NATS with JetStream)", runBus},
 		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
 		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
