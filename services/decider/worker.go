@@ -1,0 +1,197 @@
+package decider
+
+import (
+	"container/heap"
+	"context"
+	"time"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"ebb.dev/schemas/msg"
+)
+
+// eventKind says what a worker is told.
+type eventKind int
+
+const (
+	evReading  eventKind = iota // a reading arrived
+	evSet                       // an object was listed, added or changed
+	evGone                      // an object was deleted
+	evReplicas                  // a ScaledObject's target changed its replica count
+	evGained                    // this replica took partitions over
+)
+
+type event struct {
+	kind    eventKind
+	key     string
+	reading msg.Reading
+	obj     client.Object
+	parts   map[int]bool // evGained
+}
+
+// worker owns a share of the objects (by key hash) and decides them one at a time, so one
+// object's events are handled in order without locks.
+type worker struct {
+	d       *decider
+	events  chan event
+	objects map[string]*object
+	due     dueHeap
+	timer   clock.Timer
+	armed   time.Time // when timer fires; zero when stopped
+}
+
+// eventBuffer is how many events a worker queues before senders wait.
+const eventBuffer = 1024
+
+func newWorker(d *decider) *worker {
+	t := d.clock.NewTimer(time.Hour)
+	t.Stop()
+	return &worker{d: d, events: make(chan event, eventBuffer), objects: map[string]*object{}, timer: t}
+}
+
+func (w *worker) run(ctx context.Context) {
+	defer w.timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-w.events:
+			w.handle(ctx, e)
+		case <-w.timer.C():
+			w.armed = time.Time{}
+		}
+		w.fire(ctx)
+	}
+}
+
+func (w *worker) handle(ctx context.Context, e event) {
+	switch e.kind {
+	case evReading:
+		o := w.object(e.key)
+		if o.observe(e.reading) && o.spec != nil {
+			if o.spec.sj == nil || w.jobDue(o) {
+				w.decide(ctx, o)
+			}
+		}
+	case evSet:
+		w.set(ctx, e.key, e.obj)
+	case evGone:
+		w.gone(ctx, e.key)
+	case evReplicas:
+		if o, ok := w.objects[e.key]; ok && o.spec != nil {
+			w.decide(ctx, o)
+		}
+	case evGained:
+		for key, o := range w.objects {
+			if e.parts[w.d.set.Partition(key)] {
+				o.loaded = false // the previous owner has written since this replica read it
+				w.decide(ctx, o)
+			}
+		}
+	}
+}
+
+func (w *worker) object(key string) *object {
+	o, ok := w.objects[key]
+	if !ok {
+		o = &object{key: key}
+		w.objects[key] = o
+	}
+	return o
+}
+
+func (w *worker) set(ctx context.Context, key string, obj client.Object) {
+	o := w.object(key)
+	s := compile(obj, w.d.triggers)
+	if o.spec != nil && o.spec.ref.UID != s.ref.UID {
+		*o = object{key: key} // deleted and created again under the same name
+	}
+	if s.err != nil && (o.spec == nil || o.spec.ref.Generation != s.ref.Generation || o.spec.err == nil) {
+		w.d.objectLog(s.ref).Error("spec cannot be decided on; waiting for a change", "generation", s.ref.Generation, "error", s.err)
+	}
+	o.spec = &s
+	w.decide(ctx, o)
+}
+
+func (w *worker) gone(ctx context.Context, key string) {
+	if o, ok := w.objects[key]; ok && o.spec != nil {
+		w.d.set.Guard(key, func() { w.d.state.delete(ctx, key) })
+	}
+	delete(w.objects, key)
+}
+
+// jobDue reports whether a ScaledJob's interval has passed since its last decision: its Jobs
+// are created once per interval, so it is decided no more often.
+func (w *worker) jobDue(o *object) bool {
+	return !w.d.clock.Now().Before(o.rec.Published.Add(o.spec.interval)) || !o.loaded
+}
+
+// decide decides o when this replica holds its partition, and schedules the next decision.
+func (w *worker) decide(ctx context.Context, o *object) {
+	if o.spec == nil || o.spec.err != nil || !w.d.ready.Load() {
+		return
+	}
+	owned := w.d.set.Guard(o.key, func() { w.d.decide(ctx, o, func(t time.Time) { w.schedule(o, t) }) })
+	if !owned {
+		w.schedule(o, time.Time{}) // dormant until the partition is gained
+	}
+}
+
+// schedule makes o due at t (zero: never) and arms the timer for it.
+func (w *worker) schedule(o *object, t time.Time) {
+	if o.next.Equal(t) {
+		return
+	}
+	o.next = t
+	if !t.IsZero() {
+		heap.Push(&w.due, dueAt{at: t, key: o.key})
+		w.arm(t)
+	}
+}
+
+// arm makes the timer fire at t, unless it fires earlier already. A t already past is left
+// to fire, which runs after every event.
+func (w *worker) arm(t time.Time) {
+	now := w.d.clock.Now()
+	if !t.After(now) || (!w.armed.IsZero() && !t.Before(w.armed)) {
+		return
+	}
+	w.timer.Stop()
+	w.timer.Reset(t.Sub(now))
+	w.armed = t
+}
+
+// fire decides every object that is due, then arms the timer for the next one.
+func (w *worker) fire(ctx context.Context) {
+	now := w.d.clock.Now()
+	for w.due.Len() > 0 && !w.due[0].at.After(now) {
+		d := heap.Pop(&w.due).(dueAt)
+		if o, ok := w.objects[d.key]; ok && o.next.Equal(d.at) {
+			o.next = time.Time{}
+			w.decide(ctx, o)
+		}
+	}
+	if w.due.Len() > 0 {
+		w.arm(w.due[0].at)
+	}
+}
+
+// dueAt is one scheduled decision; entries whose object was rescheduled since are skipped.
+type dueAt struct {
+	at  time.Time
+	key string
+}
+
+type dueHeap []dueAt
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueAt)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
