@@ -22,6 +22,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"actuator":    {"apply decisions to the cluster (scale, HPAs, Jobs, status) and serve the admission webhook", runActuator},
 		"bus":         {"run a node of the bus (NATS with JetStream)", runBus},
+		"decider":     {"decide activation and replica targets from the readings on the bus", runDecider},
 		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
 		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
 		"tap":         {"print readings, decisions and actions live, or replay decisions and actions", runTap},
