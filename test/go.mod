@@ -160,3 +160,7 @@ replace (
 	ebb.dev/bus => ../bus
 	ebb.dev/services/poller => ../services/poller
 )
+
+require ebb.dev/services/decider v0.0.0
+
+replace ebb.dev/services/decider => ../services/decider

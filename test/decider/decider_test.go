@@ -1,0 +1,182 @@
+package decider
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"ebb.dev/schemas/msg"
+	"ebb.dev/services/decider"
+)
+
+const metric = "s0-rabbitmq-orders"
+
+// outcome is what a test checks of a decision.
+type outcome struct {
+	Desired, Current int32
+	Active           bool
+	Reason           msg.Reason
+	Metrics          []msg.MetricValue
+	Jobs             *msg.Jobs
+}
+
+func outcomeOf(d msg.Decision) outcome {
+	return outcome{Desired: d.DesiredReplicas, Current: d.CurrentReplicas, Active: d.Active, Reason: d.Reason, Metrics: d.Metrics, Jobs: d.Jobs}
+}
+
+func expect(t *testing.T, what string, want outcome, d msg.Decision) {
+	t.Helper()
+	if diff := cmp.Diff(want, outcomeOf(d), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
+func reason(r msg.Reason) func(msg.Decision) bool {
+	return func(d msg.Decision) bool { return d.Reason == r }
+}
+
+func value(v float64) []msg.MetricValue { return []msg.MetricValue{{Name: metric, Value: v}} }
+
+func TestDecider(t *testing.T) {
+	e := start(t)
+	t.Run("activation, the HPA target, cooldown and deactivation on time", e.lifecycle)
+	t.Run("a restart mid-cooldown still waits out the cooldown", e.restart)
+	t.Run("fallback after failureThreshold failures", e.fallback)
+	t.Run("a failing trigger without fallback never scales to zero", e.failing)
+	t.Run("ScaledJob counts running and pending Jobs", e.scaledJob)
+	t.Run("two replicas split the objects and take over a dead one's", e.replicas)
+}
+
+func (e *env) lifecycle(t *testing.T) {
+	s := e.scene(t, "lifecycle")
+	clk := fakeClock()
+	s.deployment("consumer", 0)
+	so := s.scaledObject("consumer", "  pollingInterval: 30\n  cooldownPeriod: 300")
+	s.run("decider-0", clk, decider.Config{})
+
+	s.reading(so, t0, 100, "")
+	d := s.until("consumer", reason(msg.ReasonActivate))
+	expect(t, "100 messages at 0 replicas", outcome{Desired: 1, Active: true, Reason: msg.ReasonActivate, Metrics: value(100)}, d)
+
+	s.scale("consumer", 1) // the actuator's step; the HPA takes over from 1
+	d = s.until("consumer", func(d msg.Decision) bool { return d.CurrentReplicas == 1 })
+	expect(t, "100 messages at a target of 5, at 1 replica", outcome{Desired: 20, Current: 1, Active: true, Reason: msg.ReasonHPA, Metrics: value(100)}, d)
+	if d.PollingInterval != 30 || d.Decider != "decider-0" || len(d.Inputs) != 1 || d.Inputs[0].Value != 100 {
+		t.Errorf("decision pollingInterval=%d decider=%q inputs=%v, want 30, decider-0 and the reading of 100", d.PollingInterval, d.Decider, d.Inputs)
+	}
+
+	clk.SetTime(t0.Add(10 * time.Second))
+	s.reading(so, clk.Now(), 0, "")
+	d = s.next("consumer")
+	expect(t, "an empty queue inside the cooldown", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+
+	// Nothing new comes in, yet a decision is published every polling interval.
+	clk.SetTime(t0.Add(299 * time.Second))
+	d = s.next("consumer")
+	expect(t, "the interval's decision, still inside the cooldown", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+	if !d.DecidedAt.Equal(clk.Now()) {
+		t.Errorf("periodic decision at %s, want at %s", d.DecidedAt, clk.Now())
+	}
+
+	end := t0.Add(300 * time.Second) // lastActiveTime (t0) + cooldownPeriod
+	clk.SetTime(end)
+	quiet := time.After(300 * time.Millisecond)
+	for waiting := true; waiting; {
+		select {
+		case d := <-s.decisions:
+			if d.Object.Namespace == s.ns {
+				t.Fatalf("decision at the last instant of the cooldown: %+v", outcomeOf(d))
+			}
+		case <-quiet:
+			waiting = false
+		}
+	}
+	clk.SetTime(end.Add(time.Nanosecond))
+	d = s.next("consumer")
+	expect(t, "the cooldown over", outcome{Desired: 0, Current: 1, Reason: msg.ReasonDeactivate, Metrics: value(0)}, d)
+	if !d.DecidedAt.Equal(end.Add(time.Nanosecond)) {
+		t.Errorf("deactivated at %s, want just after %s", d.DecidedAt, end)
+	}
+}
+
+func (e *env) restart(t *testing.T) {
+	s := e.scene(t, "restart")
+	clk := fakeClock()
+	s.deployment("consumer", 1)
+	so := s.scaledObject("consumer", "  cooldownPeriod: 300")
+	first := s.run("decider-0", clk, decider.Config{})
+
+	s.reading(so, t0, 100, "")
+	s.until("consumer", func(d msg.Decision) bool { return d.Reason == msg.ReasonHPA && d.DesiredReplicas == 20 })
+	clk.SetTime(t0.Add(10 * time.Second))
+	s.reading(so, clk.Now(), 0, "")
+	s.until("consumer", reason(msg.ReasonCooldown))
+
+	first.stop()
+	clk.SetTime(t0.Add(200 * time.Second))
+	s.run("decider-1", clk, decider.Config{})
+	// Without the saved lastActiveTime the object would count as never active, past its
+	// initialCooldownPeriod of 0, and go to zero at once.
+	d := s.next("consumer")
+	expect(t, "the replacement's first decision", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+	if d.Decider != "decider-1" {
+		t.Errorf("decided by %s, want decider-1", d.Decider)
+	}
+	end := t0.Add(300 * time.Second)
+	clk.SetTime(end.Add(time.Nanosecond))
+	d = s.until("consumer", func(d msg.Decision) bool { return d.Reason != msg.ReasonCooldown })
+	expect(t, "the cooldown over", outcome{Desired: 0, Current: 1, Reason: msg.ReasonDeactivate, Metrics: value(0)}, d)
+	if !d.DecidedAt.Equal(end.Add(time.Nanosecond)) {
+		t.Errorf("deactivated at %s, want just after %s", d.DecidedAt, end)
+	}
+}
+
+const refused = "dial tcp 127.0.0.1:5672: connect: connection refused"
+
+func (e *env) fallback(t *testing.T) {
+	s := e.scene(t, "fallback")
+	clk := fakeClock()
+	s.deployment("consumer", 2)
+	so := s.scaledObject("consumer", "  fallback: {failureThreshold: 3, replicas: 6}")
+	s.run("decider-0", clk, decider.Config{})
+
+	s.reading(so, t0, 10, "")
+	d := s.until("consumer", reason(msg.ReasonHPA))
+	expect(t, "10 messages at 2 replicas", outcome{Desired: 2, Current: 2, Active: true, Reason: msg.ReasonHPA, Metrics: value(10)}, d)
+	for i := int32(1); i <= 3; i++ {
+		clk.Step(time.Second)
+		s.reading(so, clk.Now(), 0, refused)
+		d = s.next("consumer")
+		expect(t, "a failure within the threshold", outcome{Desired: 2, Current: 2, Reason: msg.ReasonFailing,
+			Metrics: []msg.MetricValue{{Name: metric, Error: "trigger 0: " + refused, Failures: i}}}, d)
+	}
+	clk.Step(time.Second)
+	s.reading(so, clk.Now(), 0, refused)
+	d = s.next("consumer")
+	expect(t, "the fourth failure in a row", outcome{Desired: 6, Current: 2, Active: true, Reason: msg.ReasonFallback,
+		Metrics: []msg.MetricValue{{Name: metric, Value: 30, Fallback: true, Failures: 4}}}, d)
+
+	clk.Step(time.Second)
+	s.reading(so, clk.Now(), 10, "")
+	d = s.next("consumer")
+	expect(t, "a success ends the fallback", outcome{Desired: 2, Current: 2, Active: true, Reason: msg.ReasonHPA, Metrics: value(10)}, d)
+}
+
+func (e *env) failing(t *testing.T) {
+	s := e.scene(t, "failing")
+	clk := fakeClock()
+	s.deployment("consumer", 3)
+	so := s.scaledObject("consumer", "  cooldownPeriod: 0\n  pollingInterval: 30")
+	s.run("decider-0", clk, decider.Config{})
+
+	s.reading(so, t0, 0, refused)
+	failing := outcome{Desired: 3, Current: 3, Reason: msg.ReasonFailing,
+		Metrics: []msg.MetricValue{{Name: metric, Error: "trigger 0: " + refused, Failures: 1}}}
+	d := s.until("consumer", func(d msg.Decision) bool { return len(d.Inputs) == 1 })
+	expect(t, "a failing trigger", failing, d)
+	clk.Step(time.Hour)
+	d = s.next("consumer")
+	expect(t, "an hour later, past any cooldown", failing, d)
+}
