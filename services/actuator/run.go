@@ -34,6 +34,9 @@ import (
 	"ebb.dev/services/actuator/webhook"
 )
 
+// reconcileTimeout bounds one reconcile.
+const reconcileTimeout = time.Minute
+
 // Option adjusts Run for tests.
 type Option func(*options)
 
@@ -148,8 +151,12 @@ func newManager(rc *rest.Config, cfg Config, logger *slog.Logger) (manager.Manag
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&batchv1.Job{}: {Label: labels.NewSelector().Add(*ours)},
 		}},
-		// Controller names are checked for uniqueness per process; tests run two actuators in one.
-		Controller: config.Controller{SkipNameValidation: new(true)},
+		Controller: config.Controller{
+			// Controller names are checked for uniqueness per process; tests run two actuators in one.
+			SkipNameValidation: new(true),
+			// A request hanging on a dead connection must not hold a reconcile worker for good.
+			ReconciliationTimeout: reconcileTimeout,
+		},
 	}
 	if !le.Disabled {
 		lock, err := leaseLock(rc, le)

@@ -87,6 +87,10 @@ type memo struct {
 	lastActive time.Time // when the last active decision was made
 }
 
+// applyTimeout bounds applying one decision, so a request hanging on a dead connection holds
+// a worker for a while, not for good.
+const applyTimeout = 30 * time.Second
+
 // errGone says the object no longer exists: forget it.
 var errGone = errors.New("object is gone")
 
@@ -160,7 +164,9 @@ func (a *Applier) next(ctx context.Context) bool {
 		return true
 	}
 	log := a.Logger.With("namespace", k.Namespace, "kind", k.kind, "name", k.Name, "reason", d.Reason, "replicas", d.DesiredReplicas)
-	m, err := a.apply(ctx, k, *d, m)
+	actx, cancel := context.WithTimeout(ctx, applyTimeout)
+	m, err := a.apply(actx, k, *d, m)
+	cancel()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
