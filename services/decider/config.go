@@ -61,7 +61,7 @@ func (c Config) validate(dial bool) error {
 	c = c.withDefaults()
 	var errs []error
 	if err := c.partition().Validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("id, partitions or leaseTTL: %w", err))
 	}
 	if dial {
 		errs = append(errs, c.validateBus()...)

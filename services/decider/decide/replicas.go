@@ -10,8 +10,7 @@ import (
 	"ebb.dev/services/decider/hpa"
 )
 
-// Reason says why a decision chose its replica count. The values match msg.Reason where one
-// exists; ReasonFailing is the decider's own.
+// Reason says why a decision chose its replica count. The values are msg.Reason's.
 type Reason string
 
 const (
