@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net"
 
 	"github.com/go-sql-driver/mysql"
@@ -32,6 +33,7 @@ func newMySQL(m trigger.MySQL, d Deps) (Scaler, error) {
 		// The driver's parse errors name the problem, never the password.
 		return nil, fmt.Errorf("connectionString: %w", err)
 	}
+	cfg.Logger = mysqlLog{d.Log}
 	db, release, err := Acquire(d.Pool, Key("mysql", dsn), func() (*sql.DB, error) {
 		connector, err := mysql.NewConnector(cfg)
 		if err != nil {
@@ -63,6 +65,11 @@ func (s *mySQL) Read(ctx context.Context) (float64, error) {
 }
 
 func (s *mySQL) Close() error { return s.release() }
+
+// mysqlLog sends the driver's messages (a dropped idle connection, say) to the poller's log.
+type mysqlLog struct{ log *slog.Logger }
+
+func (l mysqlLog) Print(v ...any) { l.log.Debug("mysql driver", "message", fmt.Sprint(v...)) }
 
 // mySQLRows adapts *sql.Rows to sqlRows.
 type mySQLRows struct {

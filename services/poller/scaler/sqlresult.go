@@ -20,20 +20,22 @@ type sqlRows interface {
 
 // singleNumber is the value of a SQL trigger's query: exactly one row of one column holding a
 // finite number (or text that reads as one, as KEDA's scan into a float accepts). Anything else
-// is an error that says what the query returned instead.
+// is an error that says what the query returned instead. A driver's error is checked first:
+// pgx reports a failed query only once the rows are read, with no columns.
 func singleNumber(rows sqlRows) (float64, error) {
+	hasRow := rows.Next()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("query: %w", err)
+	}
 	if cols := rows.Columns(); len(cols) != 1 {
 		return 0, fmt.Errorf("query returned %d columns (%s), want 1", len(cols), strings.Join(cols, ", "))
 	}
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
+	if !hasRow {
 		return 0, errors.New("query returned no row")
 	}
 	values, err := rows.Values()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("query: %w", err)
 	}
 	n, err := sqlNumber(values[0])
 	if err != nil {
@@ -42,7 +44,10 @@ func singleNumber(rows sqlRows) (float64, error) {
 	if rows.Next() {
 		return 0, errors.New("query returned more than one row, want 1")
 	}
-	return n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("query: %w", err)
+	}
+	return n, nil
 }
 
 // sqlNumber converts one column value as a driver returns it.

@@ -24,6 +24,13 @@ const AccountID = "100010001000"
 // running is held from Start to Stop: goaws's queues and settings are package variables.
 var running sync.Mutex
 
+// Options configure a server. The zero value is plain goaws.
+type Options struct {
+	// Inspect, when set, sees every request before goaws does (goaws ignores credentials, so
+	// a test checks their signature here).
+	Inspect func(*http.Request)
+}
+
 // Server is goaws serving on 127.0.0.1:Port.
 type Server struct {
 	Port int
@@ -34,13 +41,13 @@ type Server struct {
 }
 
 // StartT starts a server and stops it when the test ends.
-func StartT(t testing.TB) *Server {
+func StartT(t testing.TB, opts Options) *Server {
 	t.Helper()
-	return servers.StartT(t, "goaws", Start)
+	return servers.StartT(t, "goaws", func() (*Server, error) { return Start(opts) })
 }
 
 // Start serves a fresh goaws (no queues) on a free port. The caller must Stop it.
-func Start() (*Server, error) {
+func Start(opts Options) (*Server, error) {
 	running.Lock()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +64,15 @@ func Start() (*Server, error) {
 	app.SyncQueues.Unlock()
 	log.SetOutput(io.Discard)                            // goaws logs every request through logrus's standard logger
 	go gosqs.PeriodicTasks(100*time.Millisecond, s.quit) // returns in-flight messages after their visibility timeout
-	s.srv = &http.Server{Handler: router.New(), ReadHeaderTimeout: 10 * time.Second}
+	handler := router.New()
+	if opts.Inspect != nil {
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			opts.Inspect(r)
+			inner.ServeHTTP(w, r)
+		})
+	}
+	s.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
 }

@@ -14,7 +14,13 @@ import (
 // call sends one query-protocol request, as an SQS client of that protocol does.
 func call(t *testing.T, s *Server, form url.Values) string {
 	t.Helper()
-	resp, err := http.PostForm(s.Endpoint()+"/", form)
+	req, err := http.NewRequest(http.MethodPost, s.Endpoint()+"/", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Test", form.Get("Action"))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", form.Get("Action"), err)
 	}
@@ -27,7 +33,8 @@ func call(t *testing.T, s *Server, form url.Values) string {
 }
 
 func TestServeOnLoopback(t *testing.T) {
-	s, err := Start()
+	var seen []string
+	s, err := Start(Options{Inspect: func(r *http.Request) { seen = append(seen, r.Header.Get("X-Test")) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +49,9 @@ func TestServeOnLoopback(t *testing.T) {
 	if !strings.Contains(attrs, "<Value>1</Value>") {
 		t.Errorf("GetQueueAttributes answered %s, want one message", attrs)
 	}
+	if want := []string{"CreateQueue", "SendMessage", "GetQueueAttributes"}; strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("Inspect saw %q, want %q", seen, want)
+	}
 	if err := s.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -50,7 +60,7 @@ func TestServeOnLoopback(t *testing.T) {
 		t.Error("port still accepts connections after Stop")
 	}
 	// A new server starts empty, although goaws keeps queues in package variables.
-	next := StartT(t)
+	next := StartT(t, Options{})
 	list := call(t, next, url.Values{"Action": {"ListQueues"}})
 	if strings.Contains(list, "orders") {
 		t.Errorf("a new server still lists the old queue: %s", list)
