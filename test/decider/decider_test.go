@@ -6,7 +6,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"ebb.dev/schemas/keda/v1alpha1"
 	"ebb.dev/schemas/msg"
 	"ebb.dev/services/decider"
 )
@@ -45,6 +51,7 @@ func TestDecider(t *testing.T) {
 	t.Run("a restart mid-cooldown still waits out the cooldown", e.restart)
 	t.Run("fallback after failureThreshold failures", e.fallback)
 	t.Run("a failing trigger without fallback never scales to zero", e.failing)
+	t.Run("current replicas of StatefulSets and of any kind with /scale", e.targets)
 	t.Run("ScaledJob counts running and pending Jobs", e.scaledJob)
 	t.Run("two replicas split the objects and take over a dead one's", e.replicas)
 }
@@ -179,4 +186,49 @@ func (e *env) failing(t *testing.T) {
 	clk.Step(time.Hour)
 	d = s.next("consumer")
 	expect(t, "an hour later, past any cooldown", failing, d)
+}
+
+func (e *env) targets(t *testing.T) {
+	s := e.scene(t, "targets")
+	labels := map[string]string{"app": "x"}
+	template := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "busybox"}}},
+	}
+	for _, obj := range []client.Object{
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "stateful", Namespace: s.ns},
+			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template}},
+		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "replicaset", Namespace: s.ns},
+			Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](4), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template}},
+	} {
+		if err := s.kube.Create(t.Context(), obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stateful := &v1alpha1.ScaledObject{}
+	s.apply(`
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: stateful}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: stateful}
+  triggers: [{type: rabbitmq, metadata: {hostFromEnv: URL, queueName: orders, value: "5"}}]
+`, stateful)
+	rs := &v1alpha1.ScaledObject{}
+	s.apply(`
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: replicaset}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: ReplicaSet, name: replicaset}
+  triggers: [{type: rabbitmq, metadata: {hostFromEnv: URL, queueName: orders, value: "5"}}]
+`, rs)
+	s.run("decider-0", fakeClock(), decider.Config{})
+
+	s.reading(stateful, t0, 50, "")
+	d := s.until("stateful", reason(msg.ReasonHPA))
+	expect(t, "a StatefulSet read from its informer", outcome{Desired: 10, Current: 3, Active: true, Reason: msg.ReasonHPA, Metrics: value(50)}, d)
+	s.reading(rs, t0, 50, "")
+	d = s.until("replicaset", reason(msg.ReasonHPA))
+	expect(t, "a ReplicaSet read through /scale", outcome{Desired: 10, Current: 4, Active: true, Reason: msg.ReasonHPA, Metrics: value(50)}, d)
 }

@@ -42,11 +42,13 @@ func (s *scene) job(name string, sj *v1alpha1.ScaledJob, done bool) {
 	}
 }
 
-// pod creates the pod of Job job (there is no kubelet nor Job controller) in phase.
-func (s *scene) pod(job string, phase corev1.PodPhase) {
+// pod creates the pod of Job job of sj in phase, labelled as the Job controller labels it from
+// the template the actuator labels (there is no kubelet nor Job controller).
+func (s *scene) pod(job string, sj *v1alpha1.ScaledJob, phase corev1.PodPhase) {
 	s.t.Helper()
+	labels := map[string]string{kube.JobNameLabel: job, v1alpha1.ScaledJobNameLabel: sj.Name}
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: job + "-pod", Namespace: s.ns, Labels: map[string]string{kube.JobNameLabel: job}},
+		ObjectMeta: metav1.ObjectMeta{Name: job + "-pod", Namespace: s.ns, Labels: labels},
 		Spec:       corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "w", Image: "busybox"}}},
 	}
 	if err := s.kube.Create(s.t.Context(), p); err != nil {
@@ -91,9 +93,9 @@ spec:
 `, sj)
 	s.job("worker-done", sj, true)
 	s.job("worker-running", sj, false)
-	s.pod("worker-running", corev1.PodRunning)
+	s.pod("worker-running", sj, corev1.PodRunning)
 	s.job("worker-pending", sj, false)
-	s.pod("worker-pending", corev1.PodPending)
+	s.pod("worker-pending", sj, corev1.PodPending)
 	s.job("worker-podless", sj, false)
 	s.reading(sj, t0, 5, "") // stored before the decider starts, which reads it from the bucket
 	s.run("decider-0", clk, decider.Config{})

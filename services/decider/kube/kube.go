@@ -334,11 +334,17 @@ func (k *Cluster) scale(ctx context.Context, key types.NamespacedName, gvk schem
 	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(key.Namespace)
 	u.SetName(key.Name)
-	var s autoscalingv1.Scale
-	if err := k.api.SubResource("scale").Get(ctx, u, &s); err != nil {
+	// The target is unstructured (any kind), and so must its scale be for the client.
+	s := &unstructured.Unstructured{}
+	s.SetGroupVersionKind(autoscalingv1.SchemeGroupVersion.WithKind("Scale"))
+	if err := k.api.SubResource("scale").Get(ctx, u, s); err != nil {
 		return 0, fmt.Errorf("read /scale of %s %s: %w", gvk.Kind, key, err)
 	}
-	return s.Spec.Replicas, nil
+	n, _, err := unstructured.NestedInt64(s.Object, "spec", "replicas")
+	if err != nil {
+		return 0, fmt.Errorf("read /scale of %s %s: spec.replicas: %w", gvk.Kind, key, err)
+	}
+	return int32(n), nil
 }
 
 // Jobs counts a ScaledJob's running Jobs (neither Complete nor Failed) and, among them, the
