@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -41,13 +42,20 @@ const reconcileTimeout = time.Minute
 type Option func(*options)
 
 type options struct {
-	wrapScales func(target.Scales) target.Scales
+	wrapScales    func(target.Scales) target.Scales
+	wrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // WithScales wraps the client that reads and writes scale subresources, so a test can act
 // between a read and the write that follows it.
 func WithScales(wrap func(target.Scales) target.Scales) Option {
 	return func(o *options) { o.wrapScales = wrap }
+}
+
+// WithTransport wraps every request the actuator makes to the API server, so a test can see
+// what a workload costs.
+func WithTransport(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) { o.wrapTransport = wrap }
 }
 
 // Run runs the actuator until ctx ends or it loses its leadership (then it returns an error
@@ -64,6 +72,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	rc, err := restConfig(cfg)
 	if err != nil {
 		return err
+	}
+	if o.wrapTransport != nil {
+		rc.Wrap(o.wrapTransport)
 	}
 	busCfg := cfg.Bus
 	if busCfg.Logger == nil {

@@ -338,14 +338,15 @@ func (e *env) gone(t *testing.T, obj client.Object) {
 	})
 }
 
-// never fails the test if cond holds at any poll within d.
+// never fails the test (and returns) if cond holds at any poll within d.
 func (e *env) never(t *testing.T, what string, d time.Duration, cond func(context.Context) bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
 	for ctx.Err() == nil {
 		if cond(ctx) {
-			t.Fatalf("%s", what)
+			t.Errorf("%s", what)
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
