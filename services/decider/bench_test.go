@@ -59,6 +59,7 @@ type bench struct {
 	nc      *nats.Conn
 	prefix  msg.Prefix
 	got     chan received
+	start   time.Duration // from the replica's start to the first decision of every object
 }
 
 type received struct {
@@ -97,9 +98,11 @@ func startBench(b *testing.B, objects int) *bench {
 		}
 	})
 	// Every object gets one decision once the replica holds its partitions.
+	started := time.Now()
 	for range objects {
 		be.wait(b)
 	}
+	be.start = time.Since(started)
 	return be
 }
 
@@ -155,11 +158,18 @@ func BenchmarkReadingToDecision(b *testing.B) {
 	report(b, lat)
 }
 
-// BenchmarkDecisions keeps a window of readings in flight over 1,000 objects and measures
-// decisions per second and the latency under that load.
+// BenchmarkDecisions keeps a window of readings in flight over 1,000 and 10,000 objects and
+// measures decisions per second, the latency under that load, and how long a replica takes
+// from its start to the first decision of every object (start-s).
 func BenchmarkDecisions(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) { benchDecisions(b, n) })
+	}
+}
+
+func benchDecisions(b *testing.B, objects int) {
 	const window = 512
-	be := startBench(b, 1000)
+	be := startBench(b, objects)
 	lat := make([]time.Duration, 0, b.N)
 	var mu sync.Mutex
 	b.ResetTimer()
@@ -182,6 +192,7 @@ func BenchmarkDecisions(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "decisions/s")
+	b.ReportMetric(be.start.Seconds(), "start-s")
 	report(b, lat)
 }
 

@@ -42,8 +42,10 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 	}
 	dec, lastActive, next, err := d.evaluate(ctx, o, now)
 	if err != nil {
+		// The cluster has no count for the target (say, it does not exist yet): the actuator
+		// reports that; try again at the next reading or interval.
 		log.Warn("decision postponed", "error", err)
-		schedule(now.Add(retryAfter))
+		schedule(now.Add(s.interval))
 		return
 	}
 	dg := digest(dec)
