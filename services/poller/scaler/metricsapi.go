@@ -102,6 +102,13 @@ func typeName(r gjson.Result) string {
 // exposedValue reads the one series sel matches in a Prometheus text exposition: a counter,
 // gauge or untyped metric carrying every label of sel with its value.
 func exposedValue(body []byte, sel trigger.MetricSelector) (float64, error) {
+	// The parser wants \n line ends, the last line included; not every exporter writes them.
+	if bytes.IndexByte(body, '\r') >= 0 {
+		body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	}
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		body = append(body[:len(body):len(body)], '\n')
+	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {

@@ -95,12 +95,20 @@ func (s *redisStream) checkLagSupport(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
+	if err := lagSupport(info); err != nil {
+		return err
+	}
+	s.hasLag.Store(true)
+	return nil
+}
+
+// lagSupport checks the redis_version an INFO reply reports is 7 or later.
+func lagSupport(info string) error {
 	version := infoField(info, "redis_version")
 	major, _, _ := strings.Cut(version, ".")
 	if n, err := strconv.Atoi(major); err != nil || n < 7 {
 		return fmt.Errorf("lagCount needs Redis 7 or later, the server runs %q", version)
 	}
-	s.hasLag.Store(true)
 	return nil
 }
 
