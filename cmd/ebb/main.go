@@ -24,6 +24,7 @@ func commands() map[string]command {
 		"bus":         {"run a node of the bus (NATS with JetStream)", runBus},
 		"decider":     {"decide activation and replica targets from the readings on the bus", runDecider},
 		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
+		"poller":      {"poll the event sources of this replica's share of the triggers and publish readings", runPoller},
 		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},
 		"tap":         {"print readings, decisions and actions live, or replay decisions and actions", runTap},
 		"version":     {"print ebb's version", runVersion},
