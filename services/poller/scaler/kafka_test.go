@@ -148,15 +148,7 @@ func (f *kafkaFixture) commit(t testing.TB, group string, offsets map[string]map
 
 // meta is trigger metadata for the fixture, with extra key/value pairs.
 func (f *kafkaFixture) meta(kv ...string) map[string]string {
-	m := map[string]string{"bootstrapServers": f.servers, "consumerGroup": "workers", "topic": "orders"}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			delete(m, kv[i])
-			continue
-		}
-		m[kv[i]] = kv[i+1]
-	}
-	return m
+	return withKV(map[string]string{"bootstrapServers": f.servers, "consumerGroup": "workers", "topic": "orders"}, kv)
 }
 
 func TestKafkaAgainstCluster(t *testing.T) {

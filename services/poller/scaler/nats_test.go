@@ -134,11 +134,7 @@ func (f *jsFixture) ackAll(t testing.TB) {
 }
 
 func natsMeta(endpoint string, kv ...string) map[string]string {
-	m := map[string]string{"natsServerMonitoringEndpoint": endpoint, "stream": "orders", "consumer": "workers"}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
+	return withKV(map[string]string{"natsServerMonitoringEndpoint": endpoint, "stream": "orders", "consumer": "workers"}, kv)
 }
 
 func TestNATSJetStreamLag(t *testing.T) {

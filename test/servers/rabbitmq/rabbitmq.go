@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -265,17 +266,14 @@ func (s *Server) AMQPURL(user, password, vhost string) string {
 	return amqpURL("amqp", s.AMQPPort, user, password, vhost)
 }
 
-// AMQPSURL is the broker's amqps:// URL for user on vhost, with localhost as the host name.
+// AMQPSURL is the broker's amqps:// URL for user on vhost. The server certificate must be
+// valid for the IP address 127.0.0.1.
 func (s *Server) AMQPSURL(user, password, vhost string) string {
 	return amqpURL("amqps", s.AMQPSPort, user, password, vhost)
 }
 
 func amqpURL(scheme string, port int, user, password, vhost string) string {
-	host := "127.0.0.1"
-	if scheme == "amqps" {
-		host = "localhost" // the name test certificates are issued for
-	}
-	u := url.URL{Scheme: scheme, User: url.UserPassword(user, password), Host: net.JoinHostPort(host, strconv.Itoa(port))}
+	u := url.URL{Scheme: scheme, User: url.UserPassword(user, password), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	return u.String() + "/" + url.PathEscape(vhost)
 }
 
@@ -284,9 +282,9 @@ func (s *Server) ManagementURL() string {
 	return "http://127.0.0.1:" + strconv.Itoa(s.ManagementPort)
 }
 
-// ManagementTLSURL is the base URL of the management API over HTTPS, on localhost.
+// ManagementTLSURL is the base URL of the management API over HTTPS.
 func (s *Server) ManagementTLSURL() string {
-	return "https://localhost:" + strconv.Itoa(s.ManagementTLSPort)
+	return "https://127.0.0.1:" + strconv.Itoa(s.ManagementTLSPort)
 }
 
 // AddVhost creates a vhost.
@@ -310,6 +308,56 @@ func (s *Server) Permit(ctx context.Context, vhost, user string) error {
 func (s *Server) DeclareQueue(ctx context.Context, vhost, queue string) error {
 	return s.api(ctx, http.MethodPut, "/api/queues/"+url.PathEscape(vhost)+"/"+url.PathEscape(queue),
 		`{"durable":true,"auto_delete":false}`)
+}
+
+// Connection is a client connection as the management API lists it.
+type Connection struct {
+	Name  string `json:"name"`
+	User  string `json:"user"`
+	Vhost string `json:"vhost"`
+	// ClientProperties.ConnectionName is the name the client gave (connection_name).
+	ClientProperties struct {
+		ConnectionName string `json:"connection_name"`
+	} `json:"client_properties"`
+}
+
+// Connections lists the broker's client connections. The management API sees a new or closed
+// connection after a second or so.
+func (s *Server) Connections(ctx context.Context) ([]Connection, error) {
+	var conns []Connection
+	err := s.getJSON(ctx, "/api/connections", &conns)
+	return conns, err
+}
+
+// CloseConnections closes every client connection, as a broker restart would.
+func (s *Server) CloseConnections(ctx context.Context) error {
+	conns, err := s.Connections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if err := s.api(ctx, http.MethodDelete, "/api/connections/"+url.PathEscape(c.Name), ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) getJSON(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.ManagementURL()+path, nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth("guest", "guest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // api calls the management API as guest, which the broker allows from loopback.
