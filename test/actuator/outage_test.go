@@ -23,7 +23,7 @@ func TestAPIServerOutage(t *testing.T) {
 	e := start(t, false)
 	p := newCutProxy(t, e.cluster.APIServerURL)
 	cfg := e.config("cut-off")
-	cfg.Kubeconfig = p.kubeconfig(t, e.cluster.Kubeconfig)
+	cfg.Kubeconfig = p.kubeconfig(t, e.actuatorKubeconfig)
 	cfg.DisableWebhook = true
 	// A leader cut off for longer than RenewDeadline steps down and its process restarts; this
 	// test is about what one process does across the outage, so it runs without election.
@@ -160,10 +160,10 @@ func (p *cutProxy) restore(t *testing.T) {
 	p.serve(ln)
 }
 
-// kubeconfig writes a copy of the admin kubeconfig that reaches the API server through p.
-func (p *cutProxy) kubeconfig(t *testing.T, admin string) string {
+// kubeconfig writes a copy of a kubeconfig that reaches the API server through p.
+func (p *cutProxy) kubeconfig(t *testing.T, orig string) string {
 	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(admin)
+	cfg, err := clientcmd.LoadFromFile(orig)
 	if err != nil {
 		t.Fatal(err)
 	}

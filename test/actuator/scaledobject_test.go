@@ -24,6 +24,7 @@ import (
 	"ebb.dev/services/actuator/controller"
 	"ebb.dev/services/actuator/controller/scaledobject"
 	"ebb.dev/services/actuator/hpa"
+	"ebb.dev/services/actuator/status"
 	"ebb.dev/services/actuator/target"
 )
 
@@ -37,6 +38,7 @@ func TestScaledObject(t *testing.T) {
 	t.Run("failing scalers and fallback are reported", func(t *testing.T) { testHealth(t, e) })
 	t.Run("the original replica count is recorded and restored on delete", func(t *testing.T) { testRestore(t, e) })
 	t.Run("paused-replicas, paused and unpause", func(t *testing.T) { testPause(t, e) })
+	t.Run("a foreign HPA is adopted only with the transfer annotation", func(t *testing.T) { testAdopt(t, e) })
 	t.Run("a change between read and write is not overwritten", func(t *testing.T) { testConflict(t, e, il) })
 }
 
@@ -110,20 +112,26 @@ func testHPALifecycle(t *testing.T, e *env) {
 
 func testActivation(t *testing.T, e *env) {
 	ns := e.namespace(t, "activation")
+	// A kind installed after the actuator started: found through the RESTMapper on first use.
+	e.installWidgets(t)
 	tests := map[string]struct {
-		target client.Object
-		ref    *v1alpha1.ScaleTarget
+		target   client.Object
+		ref      *v1alpha1.ScaleTarget
+		wantKind string
 	}{
-		"Deployment":  {target: deployment(ns, "web", 0), ref: &v1alpha1.ScaleTarget{Name: "web"}},
-		"StatefulSet": {target: statefulSet(ns, "db", 0), ref: &v1alpha1.ScaleTarget{Name: "db", APIVersion: "apps/v1", Kind: "StatefulSet"}},
+		"Deployment":  {target: deployment(ns, "web", 0), ref: &v1alpha1.ScaleTarget{Name: "web"}, wantKind: "Deployment"},
+		"StatefulSet": {target: statefulSet(ns, "db", 0), ref: &v1alpha1.ScaleTarget{Name: "db", APIVersion: "apps/v1", Kind: "StatefulSet"}, wantKind: "StatefulSet"},
+		"Widget, a custom resource with /scale": {
+			target: widget(ns, "gadget", 0), ref: &v1alpha1.ScaleTarget{Name: "gadget", APIVersion: "example.com/v1", Kind: "Widget"}, wantKind: "Widget",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			so := scaledObject(ns, tc.ref.Name, tc.ref)
 			e.create(t, tc.target, so)
 			e.condition(t, so, v1alpha1.ConditionReady, metav1.ConditionTrue)
-			if so.Status.ScaleTargetGVKR.Kind != name || *so.Status.OriginalReplicaCount != 0 {
-				t.Errorf("status target %+v, original %d: want kind %s and 0", so.Status.ScaleTargetGVKR, *so.Status.OriginalReplicaCount, name)
+			if so.Status.ScaleTargetGVKR.Kind != tc.wantKind || *so.Status.OriginalReplicaCount != 0 {
+				t.Errorf("status target %+v, original %d: want kind %s and 0", so.Status.ScaleTargetGVKR, *so.Status.OriginalReplicaCount, tc.wantKind)
 			}
 
 			on := e.decide(t, so, msg.ScaledObject, func(d *msg.Decision) {
@@ -254,6 +262,39 @@ func testPause(t *testing.T, e *env) {
 	}
 	if n, _ := e.specReplicas(t.Context(), dep); n != 2 {
 		t.Errorf("unpausing moved the target to %d replicas, want it held at 2", n)
+	}
+}
+
+func testAdopt(t *testing.T, e *env) {
+	ns := e.namespace(t, "adopt")
+	dep := deployment(ns, "legacy", 1)
+	foreign := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy-hpa", Namespace: ns},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "legacy"},
+			MinReplicas:    new(int32(1)), MaxReplicas: 3,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: "cpu", Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(int32(50))}}}},
+		},
+	}
+	so := scaledObject(ns, "legacy", &v1alpha1.ScaleTarget{Name: "legacy"}, func(so *v1alpha1.ScaledObject) {
+		so.Spec.Advanced = &v1alpha1.AdvancedConfig{HorizontalPodAutoscalerConfig: &v1alpha1.HorizontalPodAutoscalerConfig{Name: "legacy-hpa"}}
+	})
+	e.create(t, dep, foreign, so)
+	e.condition(t, so, v1alpha1.ConditionReady, metav1.ConditionFalse)
+	if c, _ := so.Status.Conditions.Get(v1alpha1.ConditionReady); c.Reason != status.ReasonHPAOwnedByOther {
+		t.Errorf("Ready reason = %q, want %q", c.Reason, status.ReasonHPAOwnedByOther)
+	}
+	if h := e.hpa(t, ns, "legacy-hpa"); h.Spec.MaxReplicas != 3 || len(h.OwnerReferences) != 0 {
+		t.Errorf("foreign HPA touched without the transfer annotation: max %d, owners %v", h.Spec.MaxReplicas, h.OwnerReferences)
+	}
+
+	e.update(t, so, func() { so.Annotations = map[string]string{v1alpha1.TransferHPAOwnershipAnnotation: "true"} })
+	e.condition(t, so, v1alpha1.ConditionReady, metav1.ConditionTrue)
+	e.actions.wait(t, so, msg.OpHPAUpdate, func(a msg.Action) bool { return ok(a) && *a.From == 3 && *a.To == 10 })
+	h := e.hpa(t, ns, "legacy-hpa")
+	if owner := metav1.GetControllerOf(h); owner == nil || owner.UID != so.UID || h.Spec.MaxReplicas != 10 || h.Spec.Metrics[0].External == nil {
+		t.Errorf("adopted HPA: owner %v, max %d, metrics %+v: want the ScaledObject, 10 and its external metric", owner, h.Spec.MaxReplicas, h.Spec.Metrics)
 	}
 }
 

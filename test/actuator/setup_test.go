@@ -1,9 +1,13 @@
 package actuator
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,10 +17,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"ebb.dev/bus"
@@ -36,11 +47,14 @@ const leaseNamespace = "ebb-system"
 // and a record of every action the actuators publish.
 type env struct {
 	cluster *cluster.Cluster
-	client  client.Client
-	kube    kubernetes.Interface
-	bus     *bustest.Bus
-	decider *bus.Conn
-	actions *actions
+	// actuatorKubeconfig reaches the API server as the actuator's service account, bound to the
+	// generated RBAC only: every test also checks that those rights are enough.
+	actuatorKubeconfig string
+	client             client.Client
+	kube               kubernetes.Interface
+	bus                *bustest.Bus
+	decider            *bus.Conn
+	actions            *actions
 }
 
 func start(t *testing.T, controllerManager bool) *env {
@@ -61,14 +75,60 @@ func start(t *testing.T, controllerManager bool) *env {
 	e := &env{cluster: c, client: cl, kube: kubernetes.NewForConfigOrDie(c.RESTConfig), bus: b, decider: b.Connect(t, bus.RoleDecider)}
 	e.actions = watchActions(t, b.Connect(t, bus.RoleTap))
 	e.create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: leaseNamespace}})
+	e.actuatorKubeconfig = e.serviceAccountKubeconfig(t)
 	return e
+}
+
+// serviceAccountKubeconfig applies deploy/kustomize/base/rbac/actuator and writes a kubeconfig
+// with a token of its ServiceAccount.
+func (e *env) serviceAccountKubeconfig(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "deploy", "kustomize", "base", "rbac", "actuator")
+	for _, f := range []string{"role.yaml", "service-account.yaml", "bindings.yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for {
+			var u unstructured.Unstructured
+			if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if len(u.Object) > 0 {
+				e.create(t, &u)
+			}
+		}
+	}
+	expiry := int64(3600)
+	tok, err := e.kube.CoreV1().ServiceAccounts(leaseNamespace).CreateToken(t.Context(), "ebb-actuator",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(e.cluster.ServingCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["ebb"] = &clientcmdapi.Cluster{Server: e.cluster.APIServerURL, CertificateAuthorityData: ca}
+	cfg.AuthInfos["actuator"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	cfg.Contexts["ebb"] = &clientcmdapi.Context{Cluster: "ebb", AuthInfo: "actuator"}
+	cfg.CurrentContext = "ebb"
+	path := filepath.Join(t.TempDir(), "actuator.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // config is an actuator config for this env: its own Lease, serving the webhook on a free
 // loopback port, no metrics or health listeners.
 func (e *env) config(identity string) actuator.Config {
 	return actuator.Config{
-		Kubeconfig:     e.cluster.Kubeconfig,
+		Kubeconfig:     e.actuatorKubeconfig,
 		Bus:            e.bus.ClientConfig(bus.RoleActuator),
 		LeaderElection: actuator.LeaderElection{Namespace: leaseNamespace, Identity: identity},
 		Webhook:        webhook.Config{Addr: "127.0.0.1:0", DNSNames: []string{"localhost"}},
@@ -170,6 +230,12 @@ func (e *env) specReplicas(ctx context.Context, obj client.Object) (int32, error
 		return *o.Spec.Replicas, nil
 	case *appsv1.StatefulSet:
 		return *o.Spec.Replicas, nil
+	case *unstructured.Unstructured:
+		n, found, err := unstructured.NestedInt64(o.Object, "spec", "replicas")
+		if !found {
+			return 0, fmt.Errorf("%s has no spec.replicas (%v)", o.GetName(), err)
+		}
+		return int32(n), err
 	}
 	return 0, errors.New("not a workload")
 }
@@ -313,6 +379,53 @@ func statefulSet(ns, name string, replicas int32) *appsv1.StatefulSet {
 			Template: podTemplate(labels),
 		},
 	}
+}
+
+// installWidgets installs example.com/v1 Widget, a custom resource with a scale subresource.
+func (e *env) installWidgets(t *testing.T) {
+	t.Helper()
+	crd := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "widgets.example.com"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "example.com",
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Singular: "widget", Kind: "Widget", ListKind: "WidgetList"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: new(true),
+				}},
+				Subresources: &apiextensionsv1.CustomResourceSubresources{
+					Status: &apiextensionsv1.CustomResourceSubresourceStatus{},
+					Scale:  &apiextensionsv1.CustomResourceSubresourceScale{SpecReplicasPath: ".spec.replicas", StatusReplicasPath: ".status.replicas"},
+				},
+			}},
+		},
+	}
+	crds := apiextensions.NewForConfigOrDie(e.cluster.RESTConfig).ApiextensionsV1().CustomResourceDefinitions()
+	if _, err := crds.Create(t.Context(), crd, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Widget CRD established", 20*time.Second, func(ctx context.Context) (bool, error) {
+		got, err := crds.Get(ctx, crd.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+func widget(ns, name string, replicas int64) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "example.com/v1", "kind": "Widget",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     map[string]any{"replicas": replicas},
+	}}
 }
 
 func podTemplate(labels map[string]string) corev1.PodTemplateSpec {
