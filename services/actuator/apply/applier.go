@@ -175,7 +175,11 @@ func (a *Applier) next(ctx context.Context) bool {
 		a.queue.Forget(k)
 	case err != nil:
 		o.memo = m
-		log.Warn("decision not applied yet, will retry", "error", err)
+		level := slog.LevelWarn
+		if errors.Is(err, errWait) {
+			level = slog.LevelDebug // the cache or the reconciler is catching up: expected
+		}
+		log.Log(ctx, level, "decision not applied yet, will retry", "error", err)
 		a.queue.AddRateLimited(k)
 	default:
 		o.memo = m
