@@ -19,8 +19,19 @@ import (
 type source struct {
 	kind   string
 	params trigger.Params
-	meta   trigger.Metadata
+	shape  shape
 	reader Reader
+}
+
+// shape is what a trigger's parsed metadata says about its readings; computed once per
+// build, since it takes reflection.
+type shape struct {
+	metric             string
+	target, activation float64
+}
+
+func shapeOf(index int, kind string, m trigger.Metadata) shape {
+	return shape{metric: trigger.MetricName(index, kind, m), target: trigger.Target(m), activation: trigger.Activation(m)}
 }
 
 func (s *source) close() {
@@ -55,13 +66,13 @@ func (p *Replica) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 	ctx, cancel := context.WithTimeout(ctx, min(p.cfg.Timeout, j.interval))
 	defer cancel()
 	params, err := p.resolver.Params(ctx, j.req)
-	var m trigger.Metadata
+	var sh *shape
 	if err == nil {
-		m, err = p.source(j, params, cur)
+		sh, err = p.source(j, params, cur)
 	}
-	if m != nil {
-		r.Trigger.MetricName = trigger.MetricName(j.index, kind, m)
-		r.Target.Value = trigger.Target(m)
+	if sh != nil {
+		r.Trigger.MetricName = sh.metric
+		r.Target.Value = sh.target
 	}
 	if err == nil {
 		r.Value, err = (*cur).reader.Read(ctx)
@@ -69,7 +80,7 @@ func (p *Replica) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 			err = fmt.Errorf("source returned %v, not a number", r.Value)
 		}
 		if err == nil {
-			r.Active = r.Value > trigger.Activation(m)
+			r.Active = r.Value > sh.activation
 		}
 	}
 	r.ObservedAt = p.clock.Now()
@@ -81,11 +92,11 @@ func (p *Replica) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 }
 
 // source makes *cur a scaler built from params, reusing it when nothing changed. It returns
-// the parsed metadata, also when the scaler could not be built.
-func (p *Replica) source(j *job, params trigger.Params, cur **source) (trigger.Metadata, error) {
+// the shape of the parsed metadata, also when the scaler could not be built.
+func (p *Replica) source(j *job, params trigger.Params, cur **source) (*shape, error) {
 	kind := j.trigger.Type
 	if (*cur).matches(kind, params) {
-		return (*cur).meta, nil
+		return &(*cur).shape, nil
 	}
 	(*cur).close()
 	*cur = nil
@@ -93,15 +104,16 @@ func (p *Replica) source(j *job, params trigger.Params, cur **source) (trigger.M
 	if len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}
+	sh := shapeOf(j.index, kind, m)
 	reader, err := p.scalers.Build(kind, m)
 	if err == nil && reader == nil {
 		err = errors.New("scaler builder returned no scaler")
 	}
 	if err != nil {
-		return m, err
+		return &sh, err
 	}
-	*cur = &source{kind: kind, params: params, meta: m, reader: reader}
-	return m, nil
+	*cur = &source{kind: kind, params: params, shape: sh, reader: reader}
+	return &sh, nil
 }
 
 func metricType(t v1alpha1.ScaleTriggers) msg.MetricType {

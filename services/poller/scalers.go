@@ -14,6 +14,8 @@ type registry struct {
 	d scaler.Deps
 }
 
-func (g registry) Build(kind string, m trigger.Metadata) (Reader, error) { return g.r.Build(kind, m, g.d) }
+func (g registry) Build(kind string, m trigger.Metadata) (Reader, error) {
+	return g.r.Build(kind, m, g.d)
+}
 
 func (g registry) Kinds() []string { return g.r.Kinds() }
