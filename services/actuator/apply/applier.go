@@ -157,7 +157,11 @@ func (a *Applier) next(ctx context.Context) bool {
 	defer a.queue.Done(k)
 	a.mu.Lock()
 	o := a.objects[k]
-	d, m := o.latest, o.memo
+	var d *msg.Decision
+	var m memo
+	if o != nil {
+		d, m = o.latest, o.memo
+	}
 	a.mu.Unlock()
 	if d == nil {
 		a.queue.Forget(k)
@@ -171,7 +175,9 @@ func (a *Applier) next(ctx context.Context) bool {
 	defer a.mu.Unlock()
 	switch {
 	case errors.Is(err, errGone):
-		delete(a.objects, k)
+		if o.latest == d { // a newer decision may be for a new object of the same name
+			delete(a.objects, k)
+		}
 		a.queue.Forget(k)
 	case err != nil:
 		o.memo = m
