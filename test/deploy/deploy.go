@@ -1,0 +1,170 @@
+package deploy
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"ebb.dev/test/cluster/clustertest"
+)
+
+// Overlays are the directories under deploy/kustomize/overlays: the supported installs.
+func Overlays() []string { return []string{"default", "ha", "per-source-pollers"} }
+
+// credentialFile matches the bus password files a kustomization reads, as
+// hack/bus-credentials.sh finds them.
+var credentialFile = regexp.MustCompile(`credentials/[A-Za-z0-9_-]+\.password`)
+
+// TestPassword is the password Build puts in the credentials file of user.
+func TestPassword(user string) string { return "test-password-of-" + user }
+
+// Dir is deploy/kustomize of the checkout the test runs in.
+func Dir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(clustertest.RepoRoot(t), "deploy", "kustomize")
+}
+
+// Render builds overlay from the kustomize tree dir (deploy/kustomize) as `kustomize build`
+// prints it (legacy order). Every credentials/<user>.password file holds TestPassword(user),
+// whatever is on disk, so the output is the same on every machine and never holds a real password.
+func Render(dir, overlay string) ([]byte, error) {
+	m, err := build(dir, overlay)
+	if err != nil {
+		return nil, err
+	}
+	return m.AsYaml()
+}
+
+// Objects is Render as objects, in the same order.
+func Objects(dir, overlay string) ([]*unstructured.Unstructured, error) {
+	m, err := build(dir, overlay)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	for _, r := range m.Resources() {
+		// Through JSON, so numbers are int64 and float64 as unstructured expects.
+		data, err := r.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("overlay %s: %s: %w", overlay, r.CurId(), err)
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("overlay %s: %s: %w", overlay, r.CurId(), err)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+// MustObjects is Objects of the checkout the test runs in; it fails t on error.
+func MustObjects(t testing.TB, overlay string) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := Objects(Dir(t), overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// Args returns the container arguments of a service in overlay as the manifests give them: the
+// subcommand first (e.g. "poller"), then the flags. service names the workload ebb-<service>,
+// a Deployment or StatefulSet: "poller", "decider", "actuator", "metrics-api", "bus", or e.g.
+// "poller-kafka" in per-source-pollers. $(VAR) references, which Kubernetes expands from the
+// container's environment, are returned as written. It fails t when there is no such workload.
+func Args(t testing.TB, overlay, service string) []string {
+	t.Helper()
+	c, err := Container(MustObjects(t, overlay), "ebb-"+service)
+	if err != nil {
+		t.Fatalf("overlay %s: %v", overlay, err)
+	}
+	args, _, err := unstructured.NestedStringSlice(c, "args")
+	if err != nil {
+		t.Fatalf("overlay %s: %s args: %v", overlay, service, err)
+	}
+	return args
+}
+
+// Container returns the one container of the Deployment or StatefulSet named name.
+func Container(objs []*unstructured.Unstructured, name string) (map[string]any, error) {
+	w := Workload(objs, name)
+	if w == nil {
+		return nil, fmt.Errorf("no Deployment or StatefulSet %s", name)
+	}
+	cs, _, err := unstructured.NestedSlice(w.Object, "spec", "template", "spec", "containers")
+	if err != nil || len(cs) != 1 {
+		return nil, fmt.Errorf("%s %s: want one container, got %d (%v)", w.GetKind(), name, len(cs), err)
+	}
+	c, ok := cs[0].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s %s: container is a %T", w.GetKind(), name, cs[0])
+	}
+	return c, nil
+}
+
+// Workload returns the Deployment or StatefulSet named name, or nil.
+func Workload(objs []*unstructured.Unstructured, name string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if IsWorkload(o) && o.GetName() == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// IsWorkload reports whether o is a Deployment or StatefulSet.
+func IsWorkload(o *unstructured.Unstructured) bool {
+	return o.GetAPIVersion() == "apps/v1" && (o.GetKind() == "Deployment" || o.GetKind() == "StatefulSet")
+}
+
+// build runs kustomize on a copy of dir in memory, with test passwords in the credentials files.
+func build(dir, overlay string) (resmap.ResMap, error) {
+	const root = "/kustomize"
+	mem := filesys.MakeFsInMemory()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".password") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(root, rel)
+		if err := mem.WriteFile(target, data); err != nil {
+			return err
+		}
+		if d.Name() != "kustomization.yaml" {
+			return nil
+		}
+		for _, ref := range credentialFile.FindAll(data, -1) {
+			user := strings.TrimSuffix(filepath.Base(string(ref)), ".password")
+			if err := mem.WriteFile(filepath.Join(filepath.Dir(target), string(ref)), []byte(TestPassword(user))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", dir, err)
+	}
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionLegacy // the order `kubectl apply -k` and `kustomize build` print
+	m, err := krusty.MakeKustomizer(opts).Run(mem, filepath.Join(root, "overlays", overlay))
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build overlays/%s: %w", overlay, err)
+	}
+	return m, nil
+}
