@@ -54,9 +54,7 @@ func TestPollerPublishesReadingsOverAuthenticatedBus(t *testing.T) {
 func createDeployment(t *testing.T, s *Stack, namespace, name string, replicas int32) {
 	t.Helper()
 	ctx := t.Context()
-	if _, err := s.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	s.CreateNamespace(t, namespace)
 	labels := map[string]string{"app": name}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},

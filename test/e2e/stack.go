@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -82,6 +84,8 @@ func Start(t testing.TB, opts Options) *Stack {
 		procs:   map[string]*proc.Process{},
 	}
 	t.Cleanup(func() { s.stopAll(t) })
+	// ebb's own namespace: the actuator's Lease and ClusterTriggerAuthentications' Secrets.
+	s.CreateNamespace(t, "ebb-system")
 	s.startBus(t)
 	for _, name := range opts.Services {
 		s.StartService(t, name)
@@ -119,8 +123,11 @@ func (s *Stack) StartService(t testing.TB, name string) {
 		"-bus-url", s.BusURL, "-bus-password-file", s.passwordFile(bus.Role(name)),
 		"-kubeconfig", s.Cluster.Kubeconfig, "-log-format", "text",
 	}
-	if name == "metrics-api" {
+	switch name {
+	case "metrics-api":
 		args = append(args, s.metricsAPIFlags(t)...)
+	case "actuator":
+		args = append(args, s.actuatorFlags(t)...)
 	}
 	s.start(t, name, append(append([]string{name}, args...), s.opts.Flags[name]...)...)
 	if name == "metrics-api" {
@@ -138,6 +145,20 @@ func (s *Stack) metricsAPIFlags(t testing.TB) []string {
 	}
 	return []string{"-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
 		"-cert-dir", filepath.Join(s.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS}
+}
+
+// actuatorFlags keep the actuator's servers on loopback; its admission webhook is tested in
+// test/api, so here it stays off and objects reach the actuator unvalidated, as they would
+// with failurePolicy Ignore.
+func (s *Stack) actuatorFlags(t testing.TB) []string {
+	ports, err := proc.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"-webhook=false",
+		"-metrics-bind-address", "127.0.0.1:" + strconv.Itoa(ports[0]),
+		"-health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(ports[1]),
+		"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"}
 }
 
 // registerMetricsAPI waits for metrics-api's generated certificate and registers it as the
@@ -182,6 +203,36 @@ func (s *Stack) Log(name string) string {
 	return string(b)
 }
 
+// CreateNamespace creates a namespace.
+func (s *Stack) CreateNamespace(t testing.TB, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := s.Kube.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitForReplicas waits until the Deployment's spec.replicas is want, and fails the test with
+// the count it last saw otherwise.
+func (s *Stack) WaitForReplicas(t testing.TB, namespace, name string, want int32, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		d, err := s.Kube.AppsV1().Deployments(namespace).Get(t.Context(), name, metav1.GetOptions{})
+		if err == nil && d.Spec.Replicas != nil && *d.Spec.Replicas == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			got := "unknown"
+			if err == nil && d.Spec.Replicas != nil {
+				got = strconv.Itoa(int(*d.Spec.Replicas))
+			}
+			t.Fatalf("deployment %s/%s: %s replicas after %s, want %d (last error %v)", namespace, name, got, timeout, want, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Connect dials the stack's bus as role, with that role's password, until the test ends.
 func (s *Stack) Connect(t testing.TB, role bus.Role) *bus.Conn {
 	t.Helper()
@@ -199,7 +250,7 @@ func (s *Stack) Connect(t testing.TB, role bus.Role) *bus.Conn {
 // answers "why did this scale?".
 func (s *Stack) Tap(ctx context.Context, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, s.opts.EBB, append([]string{"tap", "-bus-url", s.BusURL,
-		"-bus-password-file", s.passwordFile(bus.RoleTap), "-since", "24h", "-log-format", "text"}, args...)...)
+		"-bus-password-file", s.passwordFile(bus.RoleTap), "-since", "24h", "-follow=false", "-log-format", "text"}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
