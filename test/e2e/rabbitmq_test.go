@@ -61,7 +61,7 @@ func TestRabbitMQConsumer(t *testing.T) {
 			"pollingInterval": int64(1),
 			"cooldownPeriod":  int64(10),
 			"maxReplicaCount": int64(30),
-			"advanced": map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": fastBehavior()}},
+			"advanced":        map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": fastBehavior()}},
 			"triggers": []any{map[string]any{
 				"type":              "rabbitmq",
 				"metadata":          map[string]any{"queueName": "orders", "mode": "QueueLength", "value": "5"},
