@@ -49,6 +49,7 @@ lint: tools ## gofmt, go vet and staticcheck over every module
 # kubectl's last-applied annotation otherwise.
 CONTROLLER_GEN := $(BIN)/controller-gen
 GENERATED_PATHS := deploy/kustomize/base/crd/bases deploy/kustomize/base/webhook/manifests.yaml \
+	deploy/kustomize/base/rbac/actuator/role.yaml \
 	schemas/keda/v1alpha1/zz_generated.deepcopy.go
 
 .PHONY: manifests
