@@ -36,6 +36,12 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 		o.loaded = true
 	}
 	s := o.spec
+	if wait := o.seen.Add(s.interval); o.rec.Published.IsZero() && now.Before(wait) && o.unread() {
+		// A new object whose pollers have not reported yet: "no reading yet" is not news
+		// worth a decision until a polling interval has passed without one.
+		schedule(wait)
+		return
+	}
 	if s.sj != nil && now.Before(o.rec.Published.Add(s.interval)) {
 		schedule(o.rec.Published.Add(s.interval))
 		return

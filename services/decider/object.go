@@ -79,6 +79,7 @@ type object struct {
 	triggers []trig    // by trigger index, also before the spec is known
 	rec      record    // what survives a restart, as last saved or loaded
 	loaded   bool      // rec was read from the bucket since this replica took the object
+	seen     time.Time // when this replica first saw the spec
 	next     time.Time // when the worker decides it again without a new input; zero: never
 	outcome  string    // of the last decision published, for the log
 }
@@ -139,6 +140,17 @@ func (o *object) inputs() ([]decide.Reading, []msg.Reading) {
 		}
 	}
 	return out, used
+}
+
+// unread reports whether a polled trigger of the spec has no reading at all yet.
+func (o *object) unread() bool {
+	in, _ := o.inputs()
+	for _, r := range in {
+		if r.Missing {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *object) reading(i int) *msg.Reading {

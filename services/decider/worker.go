@@ -107,6 +107,9 @@ func (w *worker) set(ctx context.Context, key string, obj client.Object) {
 	if o.spec != nil && o.spec.ref.UID != s.ref.UID {
 		*o = object{key: key} // deleted and created again under the same name
 	}
+	if o.spec == nil {
+		o.seen = w.d.clock.Now()
+	}
 	if s.err != nil && (o.spec == nil || o.spec.ref.Generation != s.ref.Generation || o.spec.err == nil) {
 		w.d.objectLog(s.ref).Error("spec cannot be decided on; waiting for a change", "generation", s.ref.Generation, "error", s.err)
 	}
