@@ -1,22 +1,16 @@
 package deploy
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"ebb.dev/test/cluster"
 	"ebb.dev/test/cluster/clustertest"
@@ -30,12 +24,15 @@ import (
 func TestControlPlane(t *testing.T) {
 	c := clustertest.Start(t, cluster.Config{})
 	clustertest.InstallKEDACRDs(t, c)
-	a := newApplier(t, c.RESTConfig)
+	a, err := NewApplier(c.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	objs := MustObjects(t, "default")
 	// A namespaced object cannot be dry-run into a namespace that does not exist.
 	for _, o := range objs {
 		if o.GetKind() == "Namespace" {
-			a.apply(t, o, false)
+			mustApply(t, a, o, false)
 		}
 	}
 
@@ -43,7 +40,7 @@ func TestControlPlane(t *testing.T) {
 		for _, overlay := range Overlays() {
 			t.Run(overlay, func(t *testing.T) {
 				for _, o := range MustObjects(t, overlay) {
-					if w := a.apply(t, o, true); len(w) > 0 {
+					if w := mustApply(t, a, o, true); len(w) > 0 {
 						t.Errorf("%s %s: warnings %q", o.GetKind(), o.GetName(), w)
 					}
 				}
@@ -56,21 +53,47 @@ func TestControlPlane(t *testing.T) {
 		if err := unstructured.SetNestedField(d.Object, true, "spec", "template", "spec", "hostNetwork"); err != nil {
 			t.Fatal(err)
 		}
-		w := a.apply(t, d, true)
+		w := mustApply(t, a, d, true)
 		if len(w) == 0 || !strings.Contains(strings.Join(w, " "), "restricted") {
 			t.Errorf("warnings %q: want the restricted policy's warning about hostNetwork", w)
 		}
 	})
 
 	t.Run("rbac", func(t *testing.T) {
-		for _, o := range objs {
-			switch o.GetKind() {
-			case "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
-				a.apply(t, o, false)
-			}
-		}
+		ApplyRBAC(t, c, "default")
 		testRBAC(t, kubernetes.NewForConfigOrDie(c.RESTConfig))
 	})
+
+	t.Run("a service account's kubeconfig has its rights only", func(t *testing.T) {
+		rc, err := clientcmd.BuildConfigFromFlags("", Kubeconfig(t, c, "ebb-poller"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kube := kubernetes.NewForConfigOrDie(rc)
+		if _, err := kube.CoreV1().Secrets("default").List(t.Context(), metav1.ListOptions{}); err != nil {
+			t.Errorf("poller lists secrets: %v", err)
+		}
+		hpa := &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default"},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "x"},
+				MaxReplicas:    1,
+			},
+		}
+		_, err = kube.AutoscalingV2().HorizontalPodAutoscalers("default").Create(t.Context(), hpa, metav1.CreateOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("poller creates an HPA: %v, want forbidden", err)
+		}
+	})
+}
+
+func mustApply(t *testing.T, a *Applier, o *unstructured.Unstructured, dryRun bool) []string {
+	t.Helper()
+	w, err := a.Apply(t.Context(), o, dryRun)
+	if err != nil {
+		t.Errorf("dry run %v: %v", dryRun, err)
+	}
+	return w
 }
 
 // access is one request a ServiceAccount makes, or must not be able to make.
@@ -202,75 +225,4 @@ func testRBAC(t *testing.T, kube kubernetes.Interface) {
 			}
 		})
 	}
-}
-
-// applier server-side applies objects and returns the warnings the API server sent with each.
-type applier struct {
-	dyn      dynamic.Interface
-	mapper   *restmapper.DeferredDiscoveryRESTMapper
-	warnings *warnings
-}
-
-func newApplier(t *testing.T, rc *rest.Config) *applier {
-	t.Helper()
-	w := &warnings{}
-	cfg := rest.CopyConfig(rc)
-	cfg.WarningHandlerWithContext = w
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &applier{
-		dyn:      dynamic.NewForConfigOrDie(cfg),
-		mapper:   restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
-		warnings: w,
-	}
-}
-
-// apply applies o (only as a dry run when dryRun), failing t when the API server refuses it.
-func (a *applier) apply(t *testing.T, o *unstructured.Unstructured, dryRun bool) []string {
-	t.Helper()
-	gvk := o.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		t.Fatalf("%s %s: %v", gvk.Kind, o.GetName(), err)
-	}
-	data, err := json.Marshal(o.Object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := metav1.PatchOptions{FieldManager: "ebb-deploy-test", Force: new(true), FieldValidation: "Strict"}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	var r dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-	if ns := o.GetNamespace(); ns != "" {
-		r = a.dyn.Resource(m.Resource).Namespace(ns)
-	}
-	a.warnings.take()
-	if _, err := r.Patch(t.Context(), o.GetName(), types.ApplyPatchType, data, opts); err != nil {
-		t.Errorf("apply %s %s/%s (dry run %v): %v", gvk.Kind, o.GetNamespace(), o.GetName(), dryRun, err)
-	}
-	return a.warnings.take()
-}
-
-// warnings records the warnings the API server sends.
-type warnings struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen = append(w.seen, text)
-}
-
-// take returns the warnings seen since the last take.
-func (w *warnings) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	seen := w.seen
-	w.seen = nil
-	return seen
 }

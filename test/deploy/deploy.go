@@ -160,9 +160,14 @@ func build(dir, overlay string) (resmap.ResMap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", dir, err)
 	}
+	return kustomize(mem, root, overlay)
+}
+
+// kustomize builds overlays/<overlay> of the tree at root in fsys.
+func kustomize(fsys filesys.FileSystem, root, overlay string) (resmap.ResMap, error) {
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionLegacy // the order `kubectl apply -k` and `kustomize build` print
-	m, err := krusty.MakeKustomizer(opts).Run(mem, filepath.Join(root, "overlays", overlay))
+	m, err := krusty.MakeKustomizer(opts).Run(fsys, filepath.Join(root, "overlays", overlay))
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build overlays/%s: %w", overlay, err)
 	}
