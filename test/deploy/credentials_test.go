@@ -23,10 +23,10 @@ import (
 // from disk; running it again changes nothing.
 func TestBusCredentials(t *testing.T) {
 	dir := t.TempDir()
-	if err := copyTree(Dir(t), dir); err != nil {
+	disk := filesys.MakeFsOnDisk()
+	if err := copyTree(Dir(t), disk, dir); err != nil {
 		t.Fatal(err)
 	}
-	disk := filesys.MakeFsOnDisk()
 	if _, err := kustomize(disk, dir, "default"); err == nil || !strings.Contains(err.Error(), "credentials/") {
 		t.Errorf("build without password files: %v; want an error naming the missing credentials file", err)
 	}
@@ -76,31 +76,6 @@ func runScript(t *testing.T, script, dir string) string {
 		t.Fatalf("%s %s: %v\n%s", script, dir, err, out)
 	}
 	return string(out)
-}
-
-// copyTree copies src to dst without password files.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case strings.HasSuffix(path, ".password"):
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
 }
 
 // passwords maps every password file under dir (relative path) to its content.

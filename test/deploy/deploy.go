@@ -130,37 +130,63 @@ func IsWorkload(o *unstructured.Unstructured) bool {
 func build(dir, overlay string) (resmap.ResMap, error) {
 	const root = "/kustomize"
 	mem := filesys.MakeFsInMemory()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(path, ".password") {
+	if err := copyTree(dir, mem, root); err != nil {
+		return nil, err
+	}
+	if err := testCredentials(mem, root); err != nil {
+		return nil, err
+	}
+	return kustomize(mem, root, overlay)
+}
+
+// copyTree copies the tree at src to root in dst, leaving out password files.
+func copyTree(src string, dst filesys.FileSystem, root string) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || strings.HasSuffix(path, ".password") {
 			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return dst.MkdirAll(filepath.Join(root, rel))
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, path)
+		return dst.WriteFile(filepath.Join(root, rel), data)
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// testCredentials writes TestPassword(user) into every credentials/<user>.password file a
+// kustomization under root names.
+func testCredentials(fsys filesys.FileSystem, root string) error {
+	return fsys.Walk(root, func(path string, info fs.FileInfo, err error) error {
+		if err != nil || info.Name() != "kustomization.yaml" {
+			return err
+		}
+		data, err := fsys.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		target := filepath.Join(root, rel)
-		if err := mem.WriteFile(target, data); err != nil {
-			return err
-		}
-		if d.Name() != "kustomization.yaml" {
-			return nil
-		}
 		for _, ref := range credentialFile.FindAll(data, -1) {
 			user := strings.TrimSuffix(filepath.Base(string(ref)), ".password")
-			if err := mem.WriteFile(filepath.Join(filepath.Dir(target), string(ref)), []byte(TestPassword(user))); err != nil {
+			file := filepath.Join(filepath.Dir(path), string(ref))
+			if err := fsys.MkdirAll(filepath.Dir(file)); err != nil {
+				return err
+			}
+			if err := fsys.WriteFile(file, []byte(TestPassword(user))); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("copy %s: %w", dir, err)
-	}
-	return kustomize(mem, root, overlay)
 }
 
 // kustomize builds overlays/<overlay> of the tree at root in fsys.
