@@ -30,8 +30,18 @@ type shape struct {
 	target, activation float64
 }
 
-func shapeOf(index int, kind string, m trigger.Metadata) shape {
-	return shape{metric: trigger.MetricName(index, kind, m), target: trigger.Target(m), activation: trigger.Activation(m)}
+// shapeOf reads the shape from the trigger's metadata alone, never from resolved credentials
+// or env, exactly as the actuator names the HPA's metrics and the decider reads its spec: a
+// metric name whose detail came from a Secret would match no HPA metric. resolved is the
+// fallback for the (unexpected) case that only the resolved parameters parse.
+func (p *Replica) shapeOf(j *job, resolved trigger.Metadata) shape {
+	kind := j.trigger.Type
+	m := resolved
+	unresolved := trigger.Params{Metadata: j.trigger.Metadata, MetricType: j.trigger.MetricType, Unresolved: true}
+	if spec, errs := p.triggers.Parse(kind, unresolved, j.req.Path); len(errs) == 0 {
+		m = spec
+	}
+	return shape{metric: trigger.MetricName(j.index, kind, m), target: trigger.Target(m), activation: trigger.Activation(m)}
 }
 
 func (s *source) close() {
@@ -104,7 +114,7 @@ func (p *Replica) source(j *job, params trigger.Params, cur **source) (*shape, e
 	if len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}
-	sh := shapeOf(j.index, kind, m)
+	sh := p.shapeOf(j, m)
 	reader, err := p.scalers.Build(kind, m)
 	if err == nil && reader == nil {
 		err = errors.New("scaler builder returned no scaler")

@@ -121,13 +121,22 @@ func TestReadings(t *testing.T) {
 	e.cluster.PutTriggerAuthentication(ns, "gone-secret", v1alpha1.TriggerAuthenticationSpec{
 		SecretTargetRef: []v1alpha1.AuthSecretTargetRef{{Parameter: "password", Name: "absent", Key: "password"}},
 	})
+	// The database name comes from a Secret: the metric keeps to what the metadata says, as the
+	// HPA the actuator builds does, so the two names match.
+	e.cluster.PutSecret(ns, "mysql", map[string]string{"dbName": "orders-db", "password": "pw"})
+	e.cluster.PutTriggerAuthentication(ns, "mysql", v1alpha1.TriggerAuthenticationSpec{
+		SecretTargetRef: []v1alpha1.AuthSecretTargetRef{{Parameter: "dbName", Name: "mysql", Key: "dbName"}, {Parameter: "password", Name: "mysql", Key: "password"}},
+	})
+	mysql := v1alpha1.ScaleTriggers{Type: "mysql", AuthenticationRef: &v1alpha1.AuthenticationRef{Name: "mysql"},
+		Metadata: map[string]string{"host": "db", "port": "3306", "username": "app", "query": "select 1", "queryValue": "3"}}
 	p := e.start(t, "p0")
 	withAuth := rabbit("busy")
 	withAuth.AuthenticationRef = &v1alpha1.AuthenticationRef{Name: "gone-secret"}
 	cpu := v1alpha1.ScaleTriggers{Type: "cpu", Metadata: map[string]string{"value": "50"}, MetricType: "Utilization"}
 	so := scaledObject("orders", 3, 1,
 		rabbit("busy"), rabbit("quiet"), cpu, rabbit("missing"), withAuth, rabbit("busy", "mode", "Nope"),
-		rabbit("busy", "value", "4"), v1alpha1.ScaleTriggers{Type: "prometheus", Metadata: map[string]string{"serverAddress": "http://prom", "query": "up", "threshold": "2"}})
+		rabbit("busy", "value", "4"), v1alpha1.ScaleTriggers{Type: "prometheus", Metadata: map[string]string{"serverAddress": "http://prom", "query": "up", "threshold": "2"}},
+		mysql)
 	so.Spec.Triggers[1].MetricType = "Value"
 	so.Spec.Triggers[1].Name = "quiet-one"
 	p.Set(t.Context(), so)
@@ -150,6 +159,7 @@ func TestReadings(t *testing.T) {
 			`spec.triggers[5].metadata.mode: Unsupported value: "Nope": supported values: "QueueLength", "MessageRate"`),
 		6: reading(6, "s6-rabbitmq-busy", 7, true, msg.AverageValue, 4, ""),
 		7: reading(7, "s7-prometheus", 0, false, msg.AverageValue, 2, "no scaler for trigger type prometheus"),
+		8: reading(8, "s8-mysql", 0, false, msg.AverageValue, 3, "no scaler for trigger type mysql"),
 	}
 	e.rec.Wait(t, "a reading of every polled trigger", 5*time.Second, func(all map[string][]msg.Reading) bool {
 		for i := range want {
