@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -130,7 +132,9 @@ func binaries(cfg Config) (Binaries, error) {
 }
 
 func (c *Cluster) start(binary, name string, args []string) error {
-	p, err := proc.Start(c.Dir, name, nil, binary, args...)
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = c.Dir
+	p, err := proc.Start(name, cmd, filepath.Join(c.Dir, name+".log"))
 	if err != nil {
 		return err
 	}
@@ -142,7 +146,7 @@ func (c *Cluster) start(binary, name string, args []string) error {
 func (c *Cluster) Stop() error {
 	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		errs = append(errs, c.procs[i].Stop(10*time.Second))
+		errs = append(errs, c.procs[i].Stop(syscall.SIGTERM, 10*time.Second))
 	}
 	c.procs = nil
 	if c.tempDir {
@@ -155,7 +159,7 @@ func (c *Cluster) Stop() error {
 func (c *Cluster) Logs() map[string]string {
 	logs := make(map[string]string, len(c.procs))
 	for _, p := range c.procs {
-		logs[p.Name] = p.LogPath
+		logs[p.Name()] = p.LogPath()
 	}
 	return logs
 }

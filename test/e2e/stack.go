@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,7 +181,7 @@ func (s *Stack) registerMetricsAPI(t testing.TB) {
 func (s *Stack) StopService(t testing.TB, name string) {
 	t.Helper()
 	if p := s.procs[name]; p != nil {
-		if err := p.Stop(10 * time.Second); err != nil {
+		if err := p.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
 			t.Error(err)
 		}
 	}
@@ -199,7 +200,7 @@ func (s *Stack) Log(name string) string {
 	if p == nil {
 		return ""
 	}
-	b, _ := os.ReadFile(p.LogPath)
+	b, _ := os.ReadFile(p.LogPath())
 	return string(b)
 }
 
@@ -260,7 +261,9 @@ func (s *Stack) Tap(ctx context.Context, args ...string) (string, error) {
 // start runs `ebb <args...>` as the process called name.
 func (s *Stack) start(t testing.TB, name string, args ...string) {
 	t.Helper()
-	p, err := proc.Start(s.Dir, name, nil, s.opts.EBB, args...)
+	cmd := exec.Command(s.opts.EBB, args...)
+	cmd.Dir = s.Dir
+	p, err := proc.Start(name, cmd, filepath.Join(s.Dir, name+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +293,7 @@ func (s *Stack) stopAll(t testing.TB) {
 	}
 	for _, name := range append(append([]string{}, s.opts.Services...), "bus") {
 		if p := s.procs[name]; p != nil {
-			_ = p.Stop(10 * time.Second)
+			_ = p.Stop(syscall.SIGTERM, 10*time.Second)
 		}
 	}
 }

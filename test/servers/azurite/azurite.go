@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"ebb.dev/test/proc"
 	"ebb.dev/test/servers"
-	"ebb.dev/test/servers/proc"
 )
 
 // Azurite's development account; the key is public, documented with Azurite.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"ebb.dev/test/proc"
 	"ebb.dev/test/servers"
-	"ebb.dev/test/servers/proc"
 )
 
 // Options configure a server.

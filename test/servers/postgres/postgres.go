@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"ebb.dev/test/proc"
 	"ebb.dev/test/servers"
-	"ebb.dev/test/servers/proc"
 )
 
 // User is the superuser; Options.Password is its password.

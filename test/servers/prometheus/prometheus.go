@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"ebb.dev/test/proc"
 	"ebb.dev/test/servers"
-	"ebb.dev/test/servers/proc"
 )
 
 const serverBin = "prometheus"

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"ebb.dev/test/proc"
 	"ebb.dev/test/servers"
-	"ebb.dev/test/servers/proc"
 )
 
 const serverBin = "redis-server"
