@@ -38,8 +38,9 @@
 // lease in the decider bucket that one replica holds and renews by compare-and-set; rendezvous
 // hashing over the live replicas (each keeps a member key alive) says who should hold which,
 // so adding or removing a replica moves only its share. A replica decides, saves and publishes
-// for an object only inside partition.Set.Guard, which a voluntary hand-over waits for: at any
-// instant at most one replica decides an object. A replica that stops deletes its keys and its
+// for an object only inside partition.Set.Guard, which a voluntary hand-over waits for and
+// whose context ends before the lease could be taken over: at any instant at most one replica
+// decides an object. A replica that stops deletes its keys and its
 // partitions move at once; one that dies is replaced about LeaseTTL later (default 6 s). On
 // taking a partition over, a replica re-reads the state of its objects and decides them.
 package decider

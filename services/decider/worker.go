@@ -119,7 +119,7 @@ func (w *worker) set(ctx context.Context, key string, obj client.Object) {
 
 func (w *worker) gone(ctx context.Context, key string) {
 	if o, ok := w.objects[key]; ok && o.spec != nil {
-		w.d.set.Guard(key, func() { w.d.state.delete(ctx, key) })
+		w.d.set.Guard(ctx, key, func(ctx context.Context) { w.d.state.delete(ctx, key) })
 	}
 	delete(w.objects, key)
 }
@@ -135,7 +135,9 @@ func (w *worker) decide(ctx context.Context, o *object) {
 	if o.spec == nil || o.spec.err != nil || !w.d.ready.Load() {
 		return
 	}
-	owned := w.d.set.Guard(o.key, func() { w.d.decide(ctx, o, func(t time.Time) { w.schedule(o, t) }) })
+	owned := w.d.set.Guard(ctx, o.key, func(ctx context.Context) {
+		w.d.decide(ctx, o, func(t time.Time) { w.schedule(o, t) })
+	})
 	if !owned {
 		w.schedule(o, time.Time{}) // dormant until the partition is gained
 	}

@@ -168,20 +168,29 @@ func (s *Set) valid(p int) bool {
 }
 
 // Guard runs fn when this replica holds key's partition, and keeps the partition from being
-// released on purpose until fn returns. It reports whether fn ran. fn must be short: a
-// lease that lapses for want of renewal is not waited for.
-func (s *Set) Guard(key string, fn func()) bool {
+// released on purpose until fn returns. It reports whether fn ran. The context fn gets ends
+// when this replica's trust in the lease would run out without a further renewal: a lease
+// that lapses (renewals failing, say the bus is unreachable) is not waited for, so what fn
+// does with that context must stop by then.
+func (s *Set) Guard(ctx context.Context, key string, fn func(ctx context.Context)) bool {
 	p := s.Partition(key)
 	g := &s.guards[p]
 	g.RLock()
 	defer g.RUnlock()
 	s.mu.Lock()
 	ok := s.valid(p)
-	s.mu.Unlock()
+	var left time.Duration
 	if ok {
-		fn()
+		left = s.held[p].until.Sub(s.cfg.Clock.Now())
 	}
-	return ok
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, left)
+	defer cancel()
+	fn(ctx)
+	return true
 }
 
 // Held lists the partitions this replica holds and trusts now, sorted.

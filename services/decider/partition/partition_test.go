@@ -71,7 +71,7 @@ func exclusive(t *testing.T, members ...*member) *atomic.Int64 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				for p, k := range keys() {
-					m.set.Guard(k, func() {
+					m.set.Guard(ctx, k, func(context.Context) {
 						if inside[p].Add(1) != 1 {
 							violations.Add(1)
 						}
