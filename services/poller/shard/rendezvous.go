@@ -22,7 +22,7 @@ func score(member, key string) uint64 {
 	for i := 0; i < len(member); i++ {
 		h = (h ^ uint64(member[i])) * prime
 	}
-	h = (h ^ 0) * prime // separator, so ("ab","c") and ("a","bc") differ
+	h *= prime // a zero byte between the two, so ("ab","c") and ("a","bc") differ
 	for i := 0; i < len(key); i++ {
 		h = (h ^ uint64(key[i])) * prime
 	}
