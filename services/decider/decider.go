@@ -52,7 +52,9 @@ type options struct {
 // WithClock sets the clock decisions are made by (cooldowns, intervals); default real.
 func WithClock(c clock.WithTicker) Option { return func(o *options) { o.clock = c } }
 
-// WithLeaseClock sets the clock the partition leases run on; default real.
+// WithLeaseClock sets the clock the partition leases run on; default real. Guard turns the
+// time a lease has left into a real deadline, so a fake one suits only tests that never wait
+// on the bus for long.
 func WithLeaseClock(c clock.WithTicker) Option { return func(o *options) { o.leaseClock = c } }
 
 // WithRESTConfig reaches Kubernetes with rc instead of Config.Kubeconfig.
