@@ -43,6 +43,18 @@ lint: tools ## gofmt, go vet and staticcheck over every module
 	go vet work
 	$(BIN)/staticcheck work
 
+##@ Deploy
+IMAGE   ?= ebb:dev
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: images
+images: ## the ebb image (IMAGE, default ebb:dev) from the Dockerfile, where docker, podman or buildah can build it
+	IMAGE=$(IMAGE) VERSION=$(VERSION) hack/images.sh
+
+.PHONY: bus-credentials
+bus-credentials: ## a random password for every bus user the kustomize overlays name (existing files kept)
+	hack/bus-credentials.sh
+
 ##@ Generate
 # controller-gen runs inside the module that owns the markers. CRDs carry no descriptions
 # (maxDescLen=0): the ScaledJob CRD embeds a whole JobSpec and would pass the 256 KiB limit of

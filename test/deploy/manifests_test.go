@@ -576,3 +576,27 @@ func loadUsers(dir string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// TestImageUser checks that the pods run as the numeric user the image declares, so the
+// kubelet's runAsNonRoot check and the image agree.
+func TestImageUser(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(Dir(t)), "..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	for _, line := range strings.Split(string(data), "\n") {
+		if u, ok := strings.CutPrefix(line, "USER "); ok {
+			user = strings.TrimSpace(u) // the last USER is the final stage's
+		}
+	}
+	for _, overlay := range Overlays() {
+		for _, w := range workloads(MustObjects(t, overlay)) {
+			uid := nested(w.Object, "spec", "template", "spec", "securityContext", "runAsUser")
+			gid := nested(w.Object, "spec", "template", "spec", "securityContext", "runAsGroup")
+			if got := fmt.Sprintf("%v:%v", uid, gid); got != user {
+				t.Errorf("%s/%s runs as %s, the image as %q", overlay, w.GetName(), got, user)
+			}
+		}
+	}
+}
