@@ -129,40 +129,40 @@ func TestProbes(t *testing.T) {
 
 // TestBusUsers builds the bus's users directory the way the kubelet would from each overlay's
 // manifests, loads it as `ebb bus` does, and checks that every service connects as a user the
-// bus knows, with the password the bus has for it.
+// bus knows, with the password the bus has for it and the role of the service.
 func TestBusUsers(t *testing.T) {
 	for _, overlay := range Overlays() {
 		t.Run(overlay, func(t *testing.T) {
 			objs := MustObjects(t, overlay)
-			bus := Workload(objs, "ebb-bus")
-			if bus == nil {
+			busSet := Workload(objs, "ebb-bus")
+			if busSet == nil {
 				t.Fatal("no bus")
 			}
 			dir := t.TempDir()
-			if err := writeUsers(objs, bus, dir); err != nil {
+			if err := writeUsers(objs, busSet, dir); err != nil {
 				t.Fatal(err)
 			}
 			users, err := loadUsers(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"tap": TestPassword("tap")}
-			got := map[string]string{"tap": users["tap"]}
+			want := map[string]string{"tap": busIdentity("tap", TestPassword("tap"))}
+			got := map[string]string{"tap": busIdentity(users["tap"].Role, users["tap"].Password)}
 			wantUsers := []string{"tap"}
 			for _, w := range workloads(objs) {
 				if w.GetName() == "ebb-bus" {
 					continue
 				}
-				user, password, err := clientCredentials(objs, w)
+				role, user, password, err := clientCredentials(objs, w)
 				if err != nil {
 					t.Fatalf("%s: %v", w.GetName(), err)
 				}
-				want[w.GetName()+" as "+user] = password
-				got[w.GetName()+" as "+user] = users[user]
+				want[w.GetName()+" as "+user] = busIdentity(bus.Role(role), password)
+				got[w.GetName()+" as "+user] = busIdentity(users[user].Role, users[user].Password)
 				wantUsers = append(wantUsers, user)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("password the bus has for each service's user (-want +got):\n%s", diff)
+				t.Errorf("role and password the bus has for each service's user (-want +got):\n%s", diff)
 			}
 			slices.Sort(wantUsers)
 			if diff := cmp.Diff(slices.Compact(wantUsers), slices.Sorted(maps.Keys(users))); diff != "" {
@@ -503,24 +503,30 @@ func mountedSecret(objs []*unstructured.Unstructured, w *unstructured.Unstructur
 	return "", fmt.Errorf("nothing mounted at %s", dir)
 }
 
-// clientCredentials returns the bus user a service connects as (-bus-user, else its role, which
-// is its subcommand) and the password in its -bus-password-file.
-func clientCredentials(objs []*unstructured.Unstructured, w *unstructured.Unstructured) (user, password string, err error) {
+// clientCredentials returns a service's bus role (its subcommand), the user it connects as
+// (-bus-user, else its role) and the password in its -bus-password-file.
+func clientCredentials(objs []*unstructured.Unstructured, w *unstructured.Unstructured) (role, user, password string, err error) {
 	c, err := Container(objs, w.GetName())
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	args, _, _ := unstructured.NestedStringSlice(c, "args")
+	role = args[0]
 	user, ok := flagValue(args, "bus-user")
 	if !ok {
-		user = args[0]
+		user = role
 	}
 	file, ok := flagValue(args, "bus-password-file")
 	if !ok {
-		return "", "", fmt.Errorf("no -bus-password-file")
+		return "", "", "", fmt.Errorf("no -bus-password-file")
 	}
 	password, err = mountedSecret(objs, w, file)
-	return user, password, err
+	return role, user, password, err
+}
+
+// busIdentity is what a bus user may do and how it proves who it is, for comparison.
+func busIdentity(role bus.Role, password string) string {
+	return fmt.Sprintf("role %s, password %q", role, password)
 }
 
 // writeUsers writes the bus's -users-dir as its projected volume presents it.
@@ -564,15 +570,15 @@ func writeUsers(objs []*unstructured.Unstructured, busSet *unstructured.Unstruct
 	return fmt.Errorf("no projected volume mounted at -users-dir %q", usersDir)
 }
 
-// loadUsers loads dir as `ebb bus -users-dir` does: name -> password.
-func loadUsers(dir string) (map[string]string, error) {
+// loadUsers loads dir as `ebb bus -users-dir` does, by name.
+func loadUsers(dir string) (map[string]bus.User, error) {
 	users, err := bus.LoadUsers(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
+	out := map[string]bus.User{}
 	for _, u := range users {
-		out[u.Name] = u.Password
+		out[u.Name] = u
 	}
 	return out, nil
 }
