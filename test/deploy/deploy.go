@@ -24,7 +24,7 @@ func Overlays() []string { return []string{"default", "ha", "per-source-pollers"
 // hack/bus-credentials.sh finds them.
 var credentialFile = regexp.MustCompile(`credentials/[A-Za-z0-9_-]+\.password`)
 
-// TestPassword is the password Build puts in the credentials file of user.
+// TestPassword is the password Objects puts in the credentials file of user.
 func TestPassword(user string) string { return "test-password-of-" + user }
 
 // Dir is deploy/kustomize of the checkout the test runs in.
@@ -33,18 +33,9 @@ func Dir(t testing.TB) string {
 	return filepath.Join(clustertest.RepoRoot(t), "deploy", "kustomize")
 }
 
-// Render builds overlay from the kustomize tree dir (deploy/kustomize) as `kustomize build`
-// prints it (legacy order). Every credentials/<user>.password file holds TestPassword(user),
+// Objects builds overlay from the kustomize tree dir (deploy/kustomize) as `kustomize build`
+// does, in its (legacy) order. Every credentials/<user>.password file holds TestPassword(user),
 // whatever is on disk, so the output is the same on every machine and never holds a real password.
-func Render(dir, overlay string) ([]byte, error) {
-	m, err := build(dir, overlay)
-	if err != nil {
-		return nil, err
-	}
-	return m.AsYaml()
-}
-
-// Objects is Render as objects, in the same order.
 func Objects(dir, overlay string) ([]*unstructured.Unstructured, error) {
 	m, err := build(dir, overlay)
 	if err != nil {
