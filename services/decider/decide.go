@@ -92,7 +92,7 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 // object's lastActiveTime after it and when it changes by itself (zero: never).
 func (d *decider) evaluate(ctx context.Context, o *object, now time.Time) (msg.Decision, time.Time, time.Time, error) {
 	s := o.spec
-	readings, used := o.inputs()
+	readings, used := o.inputs(now)
 	dec := msg.Decision{
 		Object: s.ref, Inputs: used, PollingInterval: int32(s.interval / time.Second),
 		DecidedAt: now, Decider: d.cfg.ID,
@@ -115,13 +115,13 @@ func (d *decider) evaluate(ctx context.Context, o *object, now time.Time) (msg.D
 	res := decide.Replicas(decide.Input{Now: now, Policy: s.so, Replicas: current, LastActive: o.rec.LastActive, Readings: readings})
 	dec.DesiredReplicas, dec.CurrentReplicas = res.Replicas, current
 	dec.Active, dec.Reason = res.Active, msg.Reason(res.Reason)
-	dec.Metrics = metrics(s.so.Spec(), res.Metrics, readings, o)
+	dec.Metrics = metrics(s.so.Spec(), res.Metrics, readings, o, now)
 	return dec, res.LastActive, res.Next, nil
 }
 
 // metrics are the values the HPA must be served, with what metrics-api and the actuator need
 // to know about each: an error instead of a value, a fallback value, the failure count.
-func metrics(spec decide.Spec, served []decide.Metric, readings []decide.Reading, o *object) []msg.MetricValue {
+func metrics(spec decide.Spec, served []decide.Metric, readings []decide.Reading, o *object, now time.Time) []msg.MetricValue {
 	out := make([]msg.MetricValue, len(served))
 	for i, m := range served {
 		mv := msg.MetricValue{Name: m.Name, Value: m.Value, Fallback: m.Source == decide.SourceFallback}
@@ -139,7 +139,7 @@ func metrics(spec decide.Spec, served []decide.Metric, readings []decide.Reading
 			}
 		}
 		if m.Source == decide.SourceNone {
-			mv.Value, mv.Error = 0, noValue(spec, trigger, readings, o)
+			mv.Value, mv.Error = 0, noValue(spec, trigger, readings, o, now)
 		}
 		out[i] = mv
 	}
@@ -147,12 +147,16 @@ func metrics(spec decide.Spec, served []decide.Metric, readings []decide.Reading
 }
 
 // noValue says why a metric has no value to serve.
-func noValue(spec decide.Spec, trigger int, readings []decide.Reading, o *object) string {
+func noValue(spec decide.Spec, trigger int, readings []decide.Reading, o *object, now time.Time) string {
 	why := func(i int) string {
-		if readings[i].Missing {
+		r := o.reading(i)
+		switch {
+		case readings[i].Missing:
 			return fmt.Sprintf("trigger %d: no reading yet", i)
+		case r.Error == "": // stale
+			return fmt.Sprintf("trigger %d: no reading for %s: is a poller running for it?", i, now.Sub(r.ObservedAt).Round(time.Second))
 		}
-		return fmt.Sprintf("trigger %d: %s", i, o.reading(i).Error)
+		return fmt.Sprintf("trigger %d: %s", i, r.Error)
 	}
 	if trigger >= 0 {
 		return why(trigger)

@@ -121,8 +121,13 @@ func (o *object) merge(rec record) {
 	}
 }
 
-// inputs are the readings the decision uses, one per trigger, with the decide view of each.
-func (o *object) inputs() ([]decide.Reading, []msg.Reading) {
+// staleAfter is how many polling intervals a trigger may go unread before its poller counts
+// as gone. From then on every poll missed is a failed poll, so fallback engages as for a
+// source that is down, and nothing scales on a value nobody has read for minutes.
+const staleAfter = 3
+
+// inputs are the readings the decision uses at now, one per trigger, with the decide view of each.
+func (o *object) inputs(now time.Time) ([]decide.Reading, []msg.Reading) {
 	s := o.spec
 	out := make([]decide.Reading, len(s.types))
 	var used []msg.Reading
@@ -133,18 +138,26 @@ func (o *object) inputs() ([]decide.Reading, []msg.Reading) {
 			continue
 		}
 		used = append(used, *r)
-		if f := o.triggers[i].failures; r.Error != "" {
+		switch f := o.triggers[i].failures; {
+		case r.Error != "":
 			out[i] = decide.Reading{Failures: max(f, 1)}
-		} else {
+		case o.stale(r, now):
+			out[i] = decide.Reading{Failures: int32(now.Sub(r.ObservedAt) / s.interval)}
+		default:
 			out[i] = decide.Reading{Value: r.Value}
 		}
 	}
 	return out, used
 }
 
+// stale reports whether r is older than staleAfter polling intervals at now.
+func (o *object) stale(r *msg.Reading, now time.Time) bool {
+	return o.spec.interval > 0 && now.Sub(r.ObservedAt) > staleAfter*o.spec.interval
+}
+
 // unread reports whether a polled trigger of the spec has no reading at all yet.
 func (o *object) unread() bool {
-	in, _ := o.inputs()
+	in, _ := o.inputs(time.Time{})
 	for _, r := range in {
 		if r.Missing {
 			return true

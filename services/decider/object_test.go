@@ -57,6 +57,7 @@ func TestInputs(t *testing.T) {
 	ref := msgtest.Object()
 	tests := map[string]struct {
 		readings []msg.Reading
+		now      time.Time // default: when the last reading was observed
 		want     []decide.Reading
 		used     int
 	}{
@@ -64,16 +65,25 @@ func TestInputs(t *testing.T) {
 		"a value":                     {readings: []msg.Reading{reading(0, 7, "")}, want: []decide.Reading{{Value: 7}}, used: 1},
 		"failures carry their count":  {readings: []msg.Reading{reading(0, 0, "x"), reading(time.Second, 0, "x")}, want: []decide.Reading{{Failures: 2}}, used: 1},
 		"a reading of another object": {readings: []msg.Reading{func() msg.Reading { r := reading(0, 7, ""); r.Object.UID = "other"; return r }()}, want: []decide.Reading{{Missing: true}}},
+		"a reading just inside three intervals is a value": {
+			readings: []msg.Reading{reading(0, 7, "")}, now: msgtest.T0.Add(30 * time.Second), want: []decide.Reading{{Value: 7}}, used: 1},
+		"a reading older than three intervals: each missed poll is a failure": {
+			readings: []msg.Reading{reading(0, 7, "")}, now: msgtest.T0.Add(41 * time.Second), want: []decide.Reading{{Failures: 4}}, used: 1},
 		"a reading of another trigger type at the index": {
 			readings: []msg.Reading{func() msg.Reading { r := reading(0, 7, ""); r.Trigger.Type = "kafka"; return r }()}, want: []decide.Reading{{Missing: true}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			o := object{spec: &spec{ref: ref, types: []string{"rabbitmq"}}}
+			o := object{spec: &spec{ref: ref, types: []string{"rabbitmq"}, interval: 10 * time.Second}}
+			now := msgtest.T0
 			for _, r := range tc.readings {
 				o.observe(r)
+				now = r.ObservedAt
 			}
-			got, used := o.inputs()
+			if !tc.now.IsZero() {
+				now = tc.now
+			}
+			got, used := o.inputs(now)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("inputs (-want +got):\n%s", diff)
 			}

@@ -60,7 +60,9 @@ func (e *env) lifecycle(t *testing.T) {
 	s := e.scene(t, "lifecycle")
 	clk := fakeClock()
 	s.deployment("consumer", 0)
-	so := s.scaledObject("consumer", "  pollingInterval: 30\n  cooldownPeriod: 300")
+	// 120 s polls: the clock jumps ahead without readings, and a reading older than three
+	// intervals would count as a silent poller.
+	so := s.scaledObject("consumer", "  pollingInterval: 120\n  cooldownPeriod: 300")
 	s.run("decider-0", clk, decider.Config{})
 
 	s.reading(so, t0, 100, "")
@@ -70,8 +72,8 @@ func (e *env) lifecycle(t *testing.T) {
 	s.scale("consumer", 1) // the actuator's step; the HPA takes over from 1
 	d = s.until("consumer", func(d msg.Decision) bool { return d.CurrentReplicas == 1 })
 	expect(t, "100 messages at a target of 5, at 1 replica", outcome{Desired: 20, Current: 1, Active: true, Reason: msg.ReasonHPA, Metrics: value(100)}, d)
-	if d.PollingInterval != 30 || d.Decider != "decider-0" || len(d.Inputs) != 1 || d.Inputs[0].Value != 100 {
-		t.Errorf("decision pollingInterval=%d decider=%q inputs=%v, want 30, decider-0 and the reading of 100", d.PollingInterval, d.Decider, d.Inputs)
+	if d.PollingInterval != 120 || d.Decider != "decider-0" || len(d.Inputs) != 1 || d.Inputs[0].Value != 100 {
+		t.Errorf("decision pollingInterval=%d decider=%q inputs=%v, want 120, decider-0 and the reading of 100", d.PollingInterval, d.Decider, d.Inputs)
 	}
 
 	// The queue empties at once: lastActiveTime stays t0 whatever else the replica decides
@@ -113,7 +115,7 @@ func (e *env) restart(t *testing.T) {
 	s := e.scene(t, "restart")
 	clk := fakeClock()
 	s.deployment("consumer", 1)
-	so := s.scaledObject("consumer", "  cooldownPeriod: 300")
+	so := s.scaledObject("consumer", "  pollingInterval: 120\n  cooldownPeriod: 300") // see lifecycle
 	first := s.run("decider-0", clk, decider.Config{})
 
 	s.reading(so, t0, 100, "")

@@ -106,6 +106,10 @@ spec:
 		Jobs: &msg.Jobs{Create: 3, Running: 3, Pending: 2}}, d)
 
 	// The pending pod runs; the next interval sees one pending Job (the one without a pod).
+	// The poller's next reading says the same; stamped ahead, it stays fresh however many
+	// intervals the informers take to see the pod run (readings 3 intervals old mean a
+	// silent poller).
+	s.reading(sj, t0.Add(5*time.Minute), 5, "")
 	s.phase("worker-pending-pod", corev1.PodRunning)
 	for i := 0; ; i++ {
 		clk.Step(30 * time.Second)
