@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -10,8 +12,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"ebb.dev/schemas/keda/v1alpha1"
+	deciderkube "ebb.dev/services/decider/kube"
+	pollerkube "ebb.dev/services/poller/kube"
 	"ebb.dev/test/cluster"
 	"ebb.dev/test/cluster/clustertest"
 )
@@ -29,12 +35,9 @@ func TestControlPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 	objs := MustObjects(t, "default")
-	// A namespaced object cannot be dry-run into a namespace that does not exist.
-	for _, o := range objs {
-		if o.GetKind() == "Namespace" {
-			mustApply(t, a, o, false)
-		}
-	}
+	// The namespace (a namespaced object cannot be dry-run into a missing one), and the
+	// identities and rights the subtests below check, for real.
+	ApplyRBAC(t, c, "default")
 
 	t.Run("dry-run", func(t *testing.T) {
 		for _, overlay := range Overlays() {
@@ -60,16 +63,15 @@ func TestControlPlane(t *testing.T) {
 	})
 
 	t.Run("rbac", func(t *testing.T) {
-		ApplyRBAC(t, c, "default")
 		testRBAC(t, kubernetes.NewForConfigOrDie(c.RESTConfig))
 	})
 
+	t.Run("the decider's and the poller's clients work with their rights", func(t *testing.T) {
+		testServiceClients(t, c)
+	})
+
 	t.Run("a service account's kubeconfig has its rights only", func(t *testing.T) {
-		rc, err := clientcmd.BuildConfigFromFlags("", Kubeconfig(t, c, "ebb-poller"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		kube := kubernetes.NewForConfigOrDie(rc)
+		kube := kubernetes.NewForConfigOrDie(restConfig(t, Kubeconfig(t, c, "ebb-poller")))
 		if _, err := kube.CoreV1().Secrets("default").List(t.Context(), metav1.ListOptions{}); err != nil {
 			t.Errorf("poller lists secrets: %v", err)
 		}
@@ -80,11 +82,73 @@ func TestControlPlane(t *testing.T) {
 				MaxReplicas:    1,
 			},
 		}
-		_, err = kube.AutoscalingV2().HorizontalPodAutoscalers("default").Create(t.Context(), hpa, metav1.CreateOptions{})
+		_, err := kube.AutoscalingV2().HorizontalPodAutoscalers("default").Create(t.Context(), hpa, metav1.CreateOptions{})
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("poller creates an HPA: %v, want forbidden", err)
 		}
 	})
+}
+
+// testServiceClients runs the decider's and the poller's own Kubernetes clients as their
+// ServiceAccounts: every informer they start must sync, and every direct read must reach the
+// object (not found here) rather than be forbidden.
+func testServiceClients(t *testing.T, c *cluster.Cluster) {
+	missing := func(t *testing.T, what string, err error) {
+		t.Helper()
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("%s: %v, want not found", what, err)
+		}
+	}
+	t.Run("decider", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		k, err := deciderkube.New(restConfig(t, Kubeconfig(t, c, "ebb-decider")))
+		synced(t, ctx, k, err)
+		_, err = k.Replicas(ctx, "default", v1alpha1.ScaleTarget{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "missing"})
+		missing(t, "read a ReplicaSet's /scale", err)
+	})
+	t.Run("poller", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		k, err := pollerkube.New(restConfig(t, Kubeconfig(t, c, "ebb-poller")), pollerkube.Config{})
+		synced(t, ctx, k, err)
+		_, err = k.Secret(ctx, "default", "missing")
+		missing(t, "read a Secret", err)
+		_, err = k.ConfigMap(ctx, "default", "missing")
+		missing(t, "read a ConfigMap", err)
+		_, err = k.PodSpec(ctx, "default", v1alpha1.ScaleTarget{Name: "missing"})
+		missing(t, "read a Deployment's pod template", err)
+		if tok, err := k.Token(ctx, Namespace, "ebb-decider"); err != nil || tok == "" {
+			t.Errorf("request a token: %q, %v", tok, err)
+		}
+	})
+}
+
+// synced starts a service's informers and waits until they have listed everything; err is
+// the one from building k.
+func synced(t *testing.T, ctx context.Context, k interface {
+	Start(context.Context) error
+	Synced(context.Context) error
+}, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Synced(ctx); err != nil {
+		t.Fatalf("informers: %v", err)
+	}
+}
+
+func restConfig(t *testing.T, kubeconfig string) *rest.Config {
+	t.Helper()
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
 
 func mustApply(t *testing.T, a *Applier, o *unstructured.Unstructured, dryRun bool) []string {
