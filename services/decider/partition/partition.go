@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"ebb.dev/bus"
 	"k8s.io/utils/clock"
 )
 
@@ -247,25 +249,7 @@ func (s *Set) heartbeat(ctx context.Context) error {
 
 // watch starts a watcher on the group's keys and applies the stored ones before returning.
 func (s *Set) watch(ctx context.Context) (jetstream.KeyWatcher, error) {
-	w, err := s.kv.Watch(ctx, s.cfg.Group+".>")
-	if err != nil {
-		return nil, fmt.Errorf("watch %s.>: %w", s.cfg.Group, err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			_ = w.Stop()
-			return nil, ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("watch %s.>: watcher stopped", s.cfg.Group)
-			}
-			if e == nil {
-				return w, nil
-			}
-			s.apply(e)
-		}
-	}
+	return bus.WatchKeys(ctx, s.kv, s.cfg.Group+".>", s.apply)
 }
 
 // apply records one change of a watched key.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"k8s.io/utils/clock"
+
+	"ebb.dev/bus"
 )
 
 // Config says which group a replica joins and as whom.
@@ -144,25 +146,7 @@ func (m *Membership) heartbeat(ctx context.Context) error {
 
 // watch starts a watcher on the group's keys and applies the stored keys before returning.
 func (m *Membership) watch(ctx context.Context) (jetstream.KeyWatcher, error) {
-	w, err := m.kv.Watch(ctx, m.cfg.Group+".*")
-	if err != nil {
-		return nil, fmt.Errorf("watch %s.*: %w", m.cfg.Group, err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			_ = w.Stop()
-			return nil, ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("watch %s.*: watcher stopped", m.cfg.Group)
-			}
-			if e == nil { // every stored key delivered
-				return w, nil
-			}
-			m.apply(e)
-		}
-	}
+	return bus.WatchKeys(ctx, m.kv, m.cfg.Group+".*", m.apply)
 }
 
 func (m *Membership) run(ctx context.Context, w jetstream.KeyWatcher) {
