@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"k8s.io/utils/clock"
 
 	"ebb.dev/bus"
-	"k8s.io/utils/clock"
 )
 
 // Defaults for Config.
