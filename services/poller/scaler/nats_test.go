@@ -245,7 +245,16 @@ func TestNATSJetStreamClusterFollowsTheLeader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := readOnce(t, scaler)
+		// A cluster's monitoring data converges after a change (new consumer, new leader):
+		// read until the scaler sees the leader the API reports, for a bounded time.
+		var got float64
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			got, err = readOnce(t, scaler)
+			if err == nil && got == 9 && n.leaderName == info.Cluster.Leader || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
