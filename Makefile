@@ -17,7 +17,11 @@ GO_TEST_FLAGS ?= -count=1 -timeout=30m
 ##@ Build
 .PHONY: build
 build: ## every binary into bin/
-	go build -o $(BIN)/ ebb.dev/cmd/ebb ebb.dev/test/cmd/ebb-cluster
+	go build -o $(BIN)/ ebb.dev/cmd/ebb ebb.dev/test/cmd/ebb-cluster ebb.dev/test/cmd/ebb-demo
+
+.PHONY: run
+run: kube-binaries build ## ebb live on a local control plane: a queue, a burst of work, 0→N→0 (Ctrl-C stops)
+	$(BIN)/ebb-demo -ebb $(BIN)/ebb -repo $(CURDIR)
 
 $(TOOLS): hack/tools/go.mod hack/tools/go.sum
 	cd hack/tools && GOWORK=off go build -o $(BIN)/ tool
@@ -26,11 +30,14 @@ $(TOOLS): hack/tools/go.mod hack/tools/go.sum
 tools: $(TOOLS) ## developer tools pinned in hack/tools/go.mod, into bin/
 
 ##@ Test
+.PHONY: kube-binaries
+kube-binaries: ## pinned etcd, kube-apiserver and kube-controller-manager (built once, cached)
+	hack/kube-binaries.sh >/dev/null
+
 .PHONY: deps
-deps: ## Debian packages and pinned Kubernetes binaries the tests need (cached)
+deps: kube-binaries ## and the Debian packages and npm tools the tests need
 	hack/apt-deps.sh $(APT_PACKAGES)
 	hack/npm-deps.sh azurite@3.35.0
-	hack/kube-binaries.sh >/dev/null
 
 .PHONY: test
 test: verify deps tools ## every test of every module (after checking generated files are current)

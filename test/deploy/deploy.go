@@ -74,15 +74,24 @@ func MustObjects(t testing.TB, overlay string) []*unstructured.Unstructured {
 // container's environment, are returned as written. It fails t when there is no such workload.
 func Args(t testing.TB, overlay, service string) []string {
 	t.Helper()
-	c, err := Container(MustObjects(t, overlay), "ebb-"+service)
+	args, err := ContainerArgs(MustObjects(t, overlay), service)
 	if err != nil {
 		t.Fatalf("overlay %s: %v", overlay, err)
 	}
+	return args
+}
+
+// ContainerArgs are the arguments of service's container (workload ebb-<service>) in objs.
+func ContainerArgs(objs []*unstructured.Unstructured, service string) ([]string, error) {
+	c, err := Container(objs, "ebb-"+service)
+	if err != nil {
+		return nil, err
+	}
 	args, _, err := unstructured.NestedStringSlice(c, "args")
 	if err != nil {
-		t.Fatalf("overlay %s: %s args: %v", overlay, service, err)
+		return nil, fmt.Errorf("%s args: %w", service, err)
 	}
-	return args
+	return args, nil
 }
 
 // Container returns the one container of the Deployment or StatefulSet named name.

@@ -1,0 +1,280 @@
+// Package stack runs ebb on this machine the way a cluster runs it: one `ebb bus` process
+// with a password per role, and each service a separate `ebb` process, pointed at a local
+// control plane. The end-to-end suite and `make run` both start it; it knows nothing of tests.
+package stack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"ebb.dev/bus"
+	"ebb.dev/test/cluster"
+	"ebb.dev/test/proc"
+)
+
+// Services are ebb's services in the order Start runs them.
+var Services = []string{"metrics-api", "decider", "actuator", "poller"}
+
+// Config says what to run.
+type Config struct {
+	// EBB is the built ebb binary (see Build).
+	EBB string
+	// Dir holds the bus's store, the passwords, certificates and every process's log.
+	Dir string
+	// Cluster is the control plane the services use; its aggregator gets metrics-api.
+	Cluster *cluster.Cluster
+	// Services to run; nil runs all of Services.
+	Services []string
+	// Args gives a service's arguments as deployed (e.g. from deploy/kustomize), subcommand
+	// first; Start appends what differs on this machine (addresses, files), so a flag given
+	// twice takes the later value. Nil runs each service with its subcommand alone.
+	Args func(service string) ([]string, error)
+	// Kubeconfigs gives a service its own kubeconfig (say, its ServiceAccount's token);
+	// services without one use the cluster's admin kubeconfig.
+	Kubeconfigs map[string]string
+	// Flags are appended last, per service instance name.
+	Flags map[string][]string
+}
+
+// Stack is a running ebb.
+type Stack struct {
+	BusURL string
+
+	cfg       Config
+	usersDir  string
+	procs     map[string]*proc.Process
+	metricsAt int // metrics-api's port, kept across restarts with its certificate
+}
+
+// Build builds cmd/ebb into dir and returns its path.
+func Build(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "ebb")
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", out, "ebb.dev/cmd/ebb").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build ebb: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Start runs the bus and the services. On error it stops what it started.
+func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+	if cfg.Services == nil {
+		cfg.Services = Services
+	}
+	s = &Stack{cfg: cfg, procs: map[string]*proc.Process{}}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if err := s.startBus(ctx); err != nil {
+		return nil, err
+	}
+	for _, name := range cfg.Services {
+		if err := s.StartService(ctx, name, name); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// startBus runs `ebb bus` with one user per role, each password in a file as a mounted
+// Secret provides it.
+func (s *Stack) startBus(ctx context.Context) error {
+	s.usersDir = filepath.Join(s.cfg.Dir, "bus-users")
+	if err := os.MkdirAll(s.usersDir, 0o700); err != nil {
+		return err
+	}
+	for _, role := range bus.Roles() {
+		if err := os.WriteFile(s.PasswordFile(role), []byte(randomPassword()), 0o600); err != nil {
+			return err
+		}
+	}
+	ports, err := proc.FreePorts(1)
+	if err != nil {
+		return err
+	}
+	s.BusURL = "nats://127.0.0.1:" + strconv.Itoa(ports[0])
+	if err := s.run("bus", "bus", "-host", "127.0.0.1", "-port", strconv.Itoa(ports[0]), "-http-port", "0",
+		"-store-dir", filepath.Join(s.cfg.Dir, "jetstream"), "-users-dir", s.usersDir, "-log-format", "text"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return s.procs["bus"].WaitLog(ctx, "ready at")
+}
+
+// StartService runs service (one of Services) as the process called name: a second actuator
+// is StartService(ctx, "actuator-2", "actuator").
+func (s *Stack) StartService(ctx context.Context, name, service string) error {
+	args := []string{service}
+	if s.cfg.Args != nil {
+		deployed, err := s.cfg.Args(service)
+		if err != nil {
+			return fmt.Errorf("arguments of %s: %w", service, err)
+		}
+		args = deployed
+	}
+	kubeconfig := s.cfg.Kubeconfigs[service]
+	if kubeconfig == "" {
+		kubeconfig = s.cfg.Cluster.Kubeconfig
+	}
+	args = append(args, "-bus-url", s.BusURL, "-bus-user", string(role(service)),
+		"-bus-password-file", s.PasswordFile(role(service)), "-kubeconfig", kubeconfig, "-log-format", "text")
+	local, err := s.localFlags(service)
+	if err != nil {
+		return err
+	}
+	args = append(append(args, local...), s.cfg.Flags[name]...)
+	if err := s.run(name, args...); err != nil {
+		return err
+	}
+	if service == "metrics-api" {
+		return s.registerMetricsAPI(ctx)
+	}
+	return nil
+}
+
+// localFlags keep each service's servers on loopback, on free ports.
+func (s *Stack) localFlags(service string) ([]string, error) {
+	ports, err := proc.FreePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
+	switch service {
+	case "metrics-api":
+		if s.metricsAt == 0 {
+			s.metricsAt = ports[0]
+		}
+		return []string{"-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
+			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS}, nil
+	case "actuator":
+		// The admission webhook has its own tests (test/api); here objects reach the actuator
+		// unvalidated, as with failurePolicy Ignore.
+		return []string{"-webhook=false", "-metrics-bind-address", addr(0), "-health-probe-bind-address", addr(1),
+			"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"}, nil
+	}
+	return nil, nil
+}
+
+// registerMetricsAPI waits for metrics-api's generated certificate and registers it as the
+// external metrics API.
+func (s *Stack) registerMetricsAPI(ctx context.Context) error {
+	crt := filepath.Join(s.cfg.Dir, "metrics-api-certs", "metrics-api.crt")
+	deadline := time.Now().Add(30 * time.Second)
+	var caBundle []byte
+	for len(caBundle) == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("metrics-api wrote no certificate to %s within 30s:\n%s", crt, s.Log("metrics-api"))
+		}
+		time.Sleep(50 * time.Millisecond)
+		caBundle, _ = os.ReadFile(crt)
+	}
+	err := s.cfg.Cluster.RegisterExternalMetrics(ctx, s.metricsAt, caBundle)
+	if err != nil && !strings.Contains(err.Error(), "already exists") {
+		return err
+	}
+	return nil
+}
+
+// StopService stops the process called name gracefully.
+func (s *Stack) StopService(name string) error {
+	if p := s.procs[name]; p != nil {
+		return p.Stop(syscall.SIGTERM, 10*time.Second)
+	}
+	return nil
+}
+
+// KillService kills the process called name at once, as a crash or a lost node would.
+func (s *Stack) KillService(name string) {
+	if p := s.procs[name]; p != nil {
+		p.Kill()
+	}
+}
+
+// Log returns what the process called name has written so far.
+func (s *Stack) Log(name string) string {
+	p := s.procs[name]
+	if p == nil {
+		return ""
+	}
+	b, _ := os.ReadFile(p.LogPath())
+	return string(b)
+}
+
+// Names lists the processes started, the bus first.
+func (s *Stack) Names() []string {
+	names := []string{"bus"}
+	for name := range s.procs {
+		if name != "bus" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// Connect dials the bus as role, with that role's password.
+func (s *Stack) Connect(ctx context.Context, r bus.Role) (*bus.Conn, error) {
+	return bus.Connect(ctx, bus.ClientConfig{URL: s.BusURL, User: string(r), PasswordFile: s.PasswordFile(r)})
+}
+
+// Tap runs `ebb tap` over what the audit stream holds and returns its lines.
+func (s *Stack) Tap(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, s.cfg.EBB, append([]string{"tap", "-bus-url", s.BusURL,
+		"-bus-password-file", s.PasswordFile(bus.RoleTap), "-since", "24h", "-follow=false", "-log-format", "text"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// PasswordFile is the file holding role's bus password.
+func (s *Stack) PasswordFile(r bus.Role) string {
+	return filepath.Join(s.usersDir, string(r)+".password")
+}
+
+// Stop stops the services, then the bus.
+func (s *Stack) Stop() error {
+	var errs []error
+	for name, p := range s.procs {
+		if name != "bus" {
+			errs = append(errs, p.Stop(syscall.SIGTERM, 10*time.Second))
+		}
+	}
+	if p := s.procs["bus"]; p != nil {
+		errs = append(errs, p.Stop(syscall.SIGTERM, 10*time.Second))
+	}
+	return errors.Join(errs...)
+}
+
+// run starts `ebb <args...>` as the process called name.
+func (s *Stack) run(name string, args ...string) error {
+	cmd := exec.Command(s.cfg.EBB, args...)
+	cmd.Dir = s.cfg.Dir
+	p, err := proc.Start(name, cmd, filepath.Join(s.cfg.Dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	s.procs[name] = p
+	return nil
+}
+
+// role is the bus role of a service: its name.
+func role(service string) bus.Role { return bus.Role(service) }
+
+func randomPassword() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
