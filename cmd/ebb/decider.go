@@ -17,6 +17,7 @@ import (
 func runDecider(ctx context.Context, args []string, _ io.Writer) error {
 	fs := flag.NewFlagSet("decider", flag.ContinueOnError)
 	shared := addServiceFlags(fs, bus.RoleDecider)
+	ops := addOpsFlags(fs)
 	var cfg decider.Config
 	fs.StringVar(&cfg.ID, "id", os.Getenv("POD_NAME"), "this replica's name among the deciders (default $POD_NAME, else the host name)")
 	fs.IntVar(&cfg.Workers, "workers", decider.DefaultWorkers, "objects decided at once")
@@ -37,6 +38,10 @@ func runDecider(ctx context.Context, args []string, _ io.Writer) error {
 	cfg.Kubeconfig = shared.kubeconfig
 	cfg.Bus = shared.busConfig(log)
 	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	// The decider dials the bus itself; it is ready once running (its bus errors end the process).
+	if err := ops.serve(ctx, func() error { return nil }, log); err != nil {
 		return err
 	}
 	return decider.Run(ctx, cfg, log)

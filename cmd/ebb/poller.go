@@ -19,6 +19,7 @@ import (
 func runPoller(ctx context.Context, args []string, _ io.Writer) error {
 	fs := flag.NewFlagSet("poller", flag.ContinueOnError)
 	shared := addServiceFlags(fs, bus.RolePoller)
+	ops := addOpsFlags(fs)
 	var cfg poller.Config
 	var sources string
 	fs.StringVar(&cfg.ID, "id", os.Getenv("POD_NAME"), "this replica's name among the pollers (default $POD_NAME, else the host name)")
@@ -50,6 +51,9 @@ func runPoller(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer conn.Close()
+	if err := ops.serve(ctx, busReady(conn.NATS().IsConnected), log); err != nil {
+		return err
+	}
 	pool := scaler.NewPool()
 	deps := poller.Deps{
 		Kube:    rc,

@@ -94,8 +94,7 @@ func TestWorkloads(t *testing.T) {
 	}
 }
 
-// TestProbes checks that the services that serve a health endpoint are probed on it. The poller
-// and the decider serve none yet.
+// TestProbes checks that every service is probed on the health endpoint it serves.
 func TestProbes(t *testing.T) {
 	tests := map[string]struct {
 		port, scheme, liveness, readiness string
@@ -104,6 +103,8 @@ func TestProbes(t *testing.T) {
 		"ebb-actuator":         {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
 		"ebb-actuator-standby": {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
 		"ebb-metrics-api":      {port: "https", scheme: "HTTPS", liveness: "/livez", readiness: "/readyz"},
+		"ebb-poller":           {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
+		"ebb-decider":          {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
 	}
 	objs := MustObjects(t, "ha")
 	for name, want := range tests {

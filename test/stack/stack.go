@@ -159,6 +159,8 @@ func (s *Stack) localFlags(service string) ([]string, error) {
 		}
 		return []string{"-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
 			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS}, nil
+	case "poller", "decider":
+		return []string{"-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)}, nil
 	case "actuator":
 		// The admission webhook has its own tests (test/api); here objects reach the actuator
 		// unvalidated, as with failurePolicy Ignore.
