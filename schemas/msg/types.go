@@ -101,10 +101,15 @@ type Decision struct {
 	Metrics []MetricValue `json:"metrics,omitempty"`
 	// PollingInterval is the object's, in seconds: a served value older than a few intervals
 	// is stale.
-	PollingInterval int32     `json:"pollingInterval,omitempty" jsonschema:"minimum=0"`
-	Jobs            *Jobs     `json:"jobs,omitempty"`
-	DecidedAt       time.Time `json:"decidedAt"`
-	Decider         string    `json:"decider" jsonschema:"minLength=1"`
+	PollingInterval int32 `json:"pollingInterval,omitempty" jsonschema:"minimum=0"`
+	Jobs            *Jobs `json:"jobs,omitempty"`
+	// NextChangeAt is when this decision changes by itself, without a new reading: the end of
+	// the cooldown, after which an object still inactive scales to zero (or idleReplicaCount).
+	// The decision holds up to this instant and changes just after it. Absent when nothing is
+	// due.
+	NextChangeAt time.Time `json:"nextChangeAt,omitzero"`
+	DecidedAt    time.Time `json:"decidedAt"`
+	Decider      string    `json:"decider" jsonschema:"minLength=1"`
 }
 
 // MetricValue is one external metric as the HPA must see it, with the health of the trigger

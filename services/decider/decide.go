@@ -114,7 +114,7 @@ func (d *decider) evaluate(ctx context.Context, o *object, now time.Time) (msg.D
 	}
 	res := decide.Replicas(decide.Input{Now: now, Policy: s.so, Replicas: current, LastActive: o.rec.LastActive, Readings: readings})
 	dec.DesiredReplicas, dec.CurrentReplicas = res.Replicas, current
-	dec.Active, dec.Reason = res.Active, msg.Reason(res.Reason)
+	dec.Active, dec.Reason, dec.NextChangeAt = res.Active, msg.Reason(res.Reason), res.Next
 	dec.Metrics = metrics(s.so.Spec(), res.Metrics, readings, o, now)
 	return dec, res.LastActive, res.Next, nil
 }

@@ -81,6 +81,9 @@ func (e *env) lifecycle(t *testing.T) {
 	s.reading(so, t0.Add(time.Millisecond), 0, "")
 	d = s.until("consumer", func(d msg.Decision) bool { return !d.Active })
 	expect(t, "an empty queue inside the cooldown", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+	if end := t0.Add(300 * time.Second); !d.NextChangeAt.Equal(end) {
+		t.Errorf("cooldown decision nextChangeAt = %s, want lastActiveTime + cooldownPeriod = %s", d.NextChangeAt, end)
+	}
 
 	// Nothing new comes in, yet a decision is published every polling interval.
 	clk.SetTime(t0.Add(299 * time.Second))
@@ -108,6 +111,9 @@ func (e *env) lifecycle(t *testing.T) {
 	expect(t, "the cooldown over", outcome{Desired: 0, Current: 1, Reason: msg.ReasonDeactivate, Metrics: value(0)}, d)
 	if !d.DecidedAt.Equal(end.Add(time.Nanosecond)) {
 		t.Errorf("deactivated at %s, want just after %s", d.DecidedAt, end)
+	}
+	if !d.NextChangeAt.IsZero() {
+		t.Errorf("deactivated decision nextChangeAt = %s, want none", d.NextChangeAt)
 	}
 }
 

@@ -65,6 +65,19 @@ func FailingDecision() msg.Decision {
 	return d
 }
 
+// CooldownDecision holds orders/consumer at 1 replica with an empty queue, inside a cooldown
+// that ends at T0+5m: the decision changes by itself just after NextChangeAt.
+func CooldownDecision() msg.Decision {
+	d := Decision()
+	r := Reading()
+	r.Value, r.Active = 0, false
+	d.DesiredReplicas, d.Active, d.Reason = 1, false, msg.ReasonCooldown
+	d.Inputs = []msg.Reading{r}
+	d.Metrics = []msg.MetricValue{{Name: r.Trigger.MetricName}}
+	d.NextChangeAt = T0.Add(5 * time.Minute)
+	return d
+}
+
 // Action applies Decision: scale 1 -> 20, ok, at T0+2s.
 func Action() msg.Action {
 	return msg.Action{
@@ -91,6 +104,7 @@ func StatusAction() msg.Action {
 func All() map[string]msg.Message {
 	return map[string]msg.Message{
 		"reading": Reading(), "failed reading": FailedReading(), "decision": Decision(), "failing decision": FailingDecision(),
+		"cooldown decision":  CooldownDecision(),
 		"scaledjob decision": JobDecision(), "action": Action(), "failed action": FailedAction(),
 		"status action": StatusAction(),
 	}
