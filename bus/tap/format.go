@@ -52,16 +52,17 @@ func (p Printer) Text(m msg.Message) string {
 	var what string
 	switch m := m.(type) {
 	case msg.Reading:
-		at, what = m.ObservedAt, "reading "+reading(m)+" ("+m.Poller+")"
+		at, what = m.ObservedAt, "reading "+ReadingText(m)+" ("+m.Poller+")"
 	case msg.Decision:
-		at, what = m.DecidedAt, "decision "+decision(m)
+		at, what = m.DecidedAt, "decision "+DecisionText(m)
 	case msg.Action:
-		at, what = m.At, "action "+action(m)
+		at, what = m.At, "action "+ActionText(m)
 	}
-	return p.time(at) + " " + object(m.Ref()) + " " + what
+	return p.Time(at) + " " + ObjectName(m.Ref()) + " " + what
 }
 
-func (p Printer) time(t time.Time) string {
+// Time is t as the printer shows times.
+func (p Printer) Time(t time.Time) string {
 	loc, layout := p.Location, p.Layout
 	if loc == nil {
 		loc = time.UTC
@@ -72,16 +73,16 @@ func (p Printer) time(t time.Time) string {
 	return t.In(loc).Format(layout)
 }
 
-// object is namespace/name for a ScaledObject and namespace/scaledjob/name for a ScaledJob.
-func object(ref msg.ObjectRef) string {
+// ObjectName is namespace/name for a ScaledObject and namespace/scaledjob/name for a ScaledJob.
+func ObjectName(ref msg.ObjectRef) string {
 	if ref.Kind == msg.ScaledJob {
 		return ref.Namespace + "/scaledjob/" + ref.Name
 	}
 	return ref.Namespace + "/" + ref.Name
 }
 
-// reading is metric=value/target and whether it is active, or the poll's error.
-func reading(r msg.Reading) string {
+// ReadingText is metric=value/target and whether it is active, or the poll's error.
+func ReadingText(r msg.Reading) string {
 	if r.Error != "" {
 		return r.Trigger.MetricName + " error: " + r.Error
 	}
@@ -89,10 +90,11 @@ func reading(r msg.Reading) string {
 	if r.Active {
 		state = "active"
 	}
-	return r.Trigger.MetricName + "=" + number(r.Value) + "/" + number(r.Target.Value) + " " + state
+	return r.Trigger.MetricName + "=" + Number(r.Value) + "/" + Number(r.Target.Value) + " " + state
 }
 
-func decision(d msg.Decision) string {
+// DecisionText is current→desired (or the Jobs to create), the reason and the inputs.
+func DecisionText(d msg.Decision) string {
 	var b strings.Builder
 	if j := d.Jobs; j != nil {
 		fmt.Fprintf(&b, "create %d jobs, %d running, %d pending", j.Create, j.Running, j.Pending)
@@ -103,7 +105,7 @@ func decision(d msg.Decision) string {
 	if len(d.Inputs) > 0 {
 		inputs := make([]string, len(d.Inputs))
 		for i, r := range d.Inputs {
-			inputs[i] = r.Trigger.MetricName + "=" + number(r.Value) + "/" + number(r.Target.Value)
+			inputs[i] = r.Trigger.MetricName + "=" + Number(r.Value) + "/" + Number(r.Target.Value)
 			if r.Error != "" {
 				inputs[i] = r.Trigger.MetricName + " failing"
 			}
@@ -113,7 +115,8 @@ func decision(d msg.Decision) string {
 	return b.String()
 }
 
-func action(a msg.Action) string {
+// ActionText is the operation, its counts and how it ended.
+func ActionText(a msg.Action) string {
 	s := string(a.Operation)
 	switch {
 	case a.From != nil && a.To != nil:
@@ -129,5 +132,5 @@ func action(a msg.Action) string {
 	return s + " " + string(a.Result)
 }
 
-// number prints a value the way a person writes it: 100, 0.5, 1500000.
-func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+// Number prints a value the way a person writes it: 100, 0.5, 1500000.
+func Number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -23,6 +23,7 @@ func commands() map[string]command {
 		"actuator":    {"apply decisions to the cluster (scale, HPAs, Jobs, status) and serve the admission webhook", runActuator},
 		"bus":         {"run a node of the bus (NATS with JetStream)", runBus},
 		"decider":     {"decide activation and replica targets from the readings on the bus", runDecider},
+		"explain":     {"say why an object has its replica count and what changes it next, from the bus (and the cluster)", runExplain},
 		"metrics-api": {"serve trigger values to the HPA as external.metrics.k8s.io", runMetricsAPI},
 		"poller":      {"poll the event sources of this replica's share of the triggers and publish readings", runPoller},
 		"simulate":    {"replay a ScaledObject or ScaledJob against a timeline of readings", runSimulate},

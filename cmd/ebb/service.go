@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -69,6 +70,15 @@ func (f *busFlags) busConfig(log *slog.Logger) bus.ClientConfig {
 	cfg.Prefix = msg.Prefix(f.prefix)
 	cfg.Logger = log
 	return cfg
+}
+
+// connect dials the bus for a user tool, logging to w.
+func (f *busFlags) connect(ctx context.Context, w io.Writer) (*bus.Conn, error) {
+	log, err := f.logger(w)
+	if err != nil {
+		return nil, err
+	}
+	return bus.Connect(ctx, f.busConfig(log))
 }
 
 // restConfig is the cluster client configuration from -kubeconfig or the pod's service account.

@@ -53,11 +53,7 @@ func runTap(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log, err := shared.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	conn, err := bus.Connect(ctx, shared.busConfig(log))
+	conn, err := shared.connect(ctx, os.Stderr)
 	if err != nil {
 		return err
 	}
