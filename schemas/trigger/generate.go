@@ -1,0 +1,3 @@
+package trigger
+
+//go:generate go run ./internal/scalerdoc -doc ../../docs/scalers.md
