@@ -38,3 +38,14 @@ func runAdmission(t *testing.T, kind string, tests map[string]admissionCase) {
 		})
 	}
 }
+
+// TestPushWakeupAdmission: the webhook accepts the ebb extensions for push wake-ups.
+func TestPushWakeupAdmission(t *testing.T) {
+	runAdmission(t, "nats-jetstream", map[string]admissionCase{
+		"client URL from a TriggerAuthentication": {meta: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c"), auth: []string{"natsServerURL"}},
+		"client URL in metadata":                  {meta: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c", "natsServerURL", "nats://nats:4222")},
+		"client URL from env":                     {meta: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c", "natsServerURLFromEnv", "NATS_URL")},
+		"client URL that is no URL": {meta: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c", "natsServerURL", "nats"),
+			errs: []string{"spec.triggers[0].metadata.natsServerURL: Invalid value: must be client URLs, comma separated, each nats://, tls://, ws:// or wss:// with a host, such as nats://nats:4222"}},
+	})
+}

@@ -191,6 +191,24 @@ func TestNATSJetStream(t *testing.T) {
 			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s")},
 			errs: []string{"spec.triggers[0].metadata.consumer: Required value"},
 		},
+		"client URLs with credentials from auth (ebb extension)": {
+			p: Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c"),
+				Auth: md("natsServerURL", "nats://app:pw@nats-0:4222, tls://nats-1:4222")},
+			want: NATSJetStream{MonitoringEndpoint: "nats:8222", Account: "$G", Stream: "s", Consumer: "c", LagThreshold: 10,
+				ServerURL: "nats://app:pw@nats-0:4222, tls://nats-1:4222"},
+		},
+		"client URL over websocket in metadata": {
+			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c", "natsServerURL", "wss://nats.example:443")},
+			want: NATSJetStream{MonitoringEndpoint: "nats:8222", Account: "$G", Stream: "s", Consumer: "c", LagThreshold: 10, ServerURL: "wss://nats.example:443"},
+		},
+		"client URL without a scheme, value kept out of the error": {
+			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c"), Auth: md("natsServerURL", "app:hunter2@nats:4222")},
+			errs: []string{"spec.triggers[0].metadata.natsServerURL: Invalid value: must be client URLs, comma separated, each nats://, tls://, ws:// or wss:// with a host, such as nats://nats:4222"},
+		},
+		"monitoring URL given as the client URL": {
+			p:    Params{Metadata: md("natsServerMonitoringEndpoint", "nats:8222", "stream", "s", "consumer", "c", "natsServerURL", "nats://nats:4222,http://nats:8222")},
+			errs: []string{"spec.triggers[0].metadata.natsServerURL: Invalid value: must be client URLs, comma separated, each nats://, tls://, ws:// or wss:// with a host, such as nats://nats:4222"},
+		},
 	})
 }
 

@@ -1,8 +1,13 @@
 package trigger
 
-import "k8s.io/apimachinery/pkg/util/validation/field"
+import (
+	"strings"
 
-// PostgreSQL runs a query returning one number.
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// PostgreSQL runs a query returning one number. With notifyChannel, the poller also LISTENs on
+// that channel and polls at once on every NOTIFY (push wake-ups, docs/scalers/push-wakeups.md).
 type PostgreSQL struct {
 	Connection                 string  `trigger:"connection,secret,optional,from=auth|env"`
 	Host                       string  `trigger:"host,optional,from=auth|meta"`
@@ -14,13 +19,26 @@ type PostgreSQL struct {
 	Query                      string  `trigger:"query"`
 	TargetQueryValue           float64 `trigger:"targetQueryValue,target"`
 	ActivationTargetQueryValue float64 `trigger:"activationTargetQueryValue,default=0,activation"`
+	// ebb extension (KEDA has none): a channel to LISTEN on, named exactly as pg_notify names
+	// it (case kept); every NOTIFY on it polls at once.
+	NotifyChannel string `trigger:"notifyChannel,optional"`
 }
+
+// maxChannel is the longest PostgreSQL identifier, and so channel name, in bytes (NAMEDATALEN - 1).
+const maxChannel = 63
 
 // MetricDetail is empty: KEDA names the metric s<i>-postgresql.
 func (m PostgreSQL) MetricDetail() string { return "" }
 
 func (m PostgreSQL) validate(c *check) field.ErrorList {
-	return connectionOr(c, "connection", "host", "port", "userName", "dbName", "sslmode")
+	errs := connectionOr(c, "connection", "host", "port", "userName", "dbName", "sslmode")
+	switch ch := m.NotifyChannel; {
+	case len(ch) > maxChannel:
+		errs = append(errs, field.TooLong(c.path("notifyChannel"), ch, maxChannel))
+	case strings.ContainsRune(ch, 0):
+		errs = append(errs, field.Invalid(c.path("notifyChannel"), ch, "must not contain a NUL byte"))
+	}
+	return errs
 }
 
 // MySQL runs a query returning one number.

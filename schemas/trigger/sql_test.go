@@ -1,6 +1,9 @@
 package trigger
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSQL(t *testing.T) {
 	const q = "SELECT 1"
@@ -66,6 +69,22 @@ func TestSQL(t *testing.T) {
 			p:    Params{Metadata: md("query", q, "targetQueryValue", "1", "activationTargetQueryValue", "many"), Auth: md("connection", "c")},
 			errs: []string{`spec.triggers[0].metadata.activationTargetQueryValue: Invalid value: "many": must be a number`},
 		},
+		"notify channel kept exactly as written": {
+			p:    Params{Metadata: md("query", q, "targetQueryValue", "1", "notifyChannel", "Jobs Ready"), Auth: md("connection", "c")},
+			want: PostgreSQL{Connection: "c", Query: q, TargetQueryValue: 1, NotifyChannel: "Jobs Ready"},
+		},
+		"notify channel of 63 bytes": {
+			p:    Params{Metadata: md("query", q, "targetQueryValue", "1", "notifyChannel", strings.Repeat("c", 63)), Auth: md("connection", "c")},
+			want: PostgreSQL{Connection: "c", Query: q, TargetQueryValue: 1, NotifyChannel: strings.Repeat("c", 63)},
+		},
+		"notify channel longer than an identifier": {
+			p:    Params{Metadata: md("query", q, "targetQueryValue", "1", "notifyChannel", strings.Repeat("c", 64)), Auth: md("connection", "c")},
+			errs: []string{"spec.triggers[0].metadata.notifyChannel: Too long: may not be more than 63 bytes"},
+		},
+		"notify channel with a NUL byte": {
+			p:    Params{Metadata: md("query", q, "targetQueryValue", "1", "notifyChannel", "jobs\x00"), Auth: md("connection", "c")},
+			errs: []string{`spec.triggers[0].metadata.notifyChannel: Invalid value: "jobs\x00": must not contain a NUL byte`},
+		},
 	})
 	runParse(t, "mysql", map[string]parseCase{
 		"documented example": {
@@ -121,6 +140,9 @@ func TestSQLAdmission(t *testing.T) {
 			}},
 		"target not a number": {meta: md("query", "SELECT 1", "targetQueryValue", "one"), auth: []string{"connection"},
 			errs: []string{`spec.triggers[0].metadata.targetQueryValue: Invalid value: "one": must be a number`}},
+		"notify channel": {meta: md("query", "SELECT 1", "targetQueryValue", "1", "notifyChannel", "jobs"), auth: []string{"connection"}},
+		"notify channel too long": {meta: md("query", "SELECT 1", "targetQueryValue", "1", "notifyChannel", strings.Repeat("j", 64)), auth: []string{"connection"},
+			errs: []string{"spec.triggers[0].metadata.notifyChannel: Too long: may not be more than 63 bytes"}},
 	})
 	runAdmission(t, "mysql", map[string]admissionCase{
 		"connection string from a TriggerAuthentication": {meta: md("query", "SELECT 1", "queryValue", "1"), auth: []string{"connectionString"}},
