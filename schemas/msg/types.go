@@ -79,21 +79,30 @@ const (
 	ReasonMax        Reason = "max"        // capped at maxReplicaCount
 	ReasonJobs       Reason = "jobs"       // ScaledJob: jobs to create this interval
 	ReasonFailing    Reason = "failing"    // inactive while a trigger fails: held, never scaled to zero
+	// ReasonFastPath: active, and the HPA's count is above the current replicas, so ebb writes
+	// desiredReplicas at once instead of waiting for the HPA's next sync and growth limit. It is
+	// the count the HPA computes from the same served metrics (within maxReplicaCount), or, when
+	// behavior.scaleUp is set, the step its policies and stabilization allow at this instant; the
+	// HPA keeps it. Only ever above currentReplicas; scale-down stays with the HPA.
+	ReasonFastPath Reason = "fast-path"
 )
 
 // Reasons lists every Reason in a stable order.
 func Reasons() []Reason {
 	return []Reason{ReasonActivate, ReasonDeactivate, ReasonCooldown, ReasonHPA, ReasonFallback,
-		ReasonPaused, ReasonIdle, ReasonMin, ReasonMax, ReasonJobs, ReasonFailing}
+		ReasonPaused, ReasonIdle, ReasonMin, ReasonMax, ReasonJobs, ReasonFailing, ReasonFastPath}
 }
 
 // Decision is the decider's verdict for one object, published for the actuator.
 type Decision struct {
-	Schema          string    `json:"schema" jsonschema:"enum=ebb.dev/decision/v1"`
-	Object          ObjectRef `json:"object"`
+	Schema string    `json:"schema" jsonschema:"enum=ebb.dev/decision/v1"`
+	Object ObjectRef `json:"object"`
+	// DesiredReplicas is where the target goes: ebb's own step (activate, deactivate, idle, min,
+	// fast-path), which the actuator writes to the scale subresource, or where the HPA takes it
+	// (hpa, max, fallback, cooldown, failing), which the actuator leaves to the HPA.
 	DesiredReplicas int32     `json:"desiredReplicas" jsonschema:"minimum=0"`
 	Active          bool      `json:"active"`
-	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing"`
+	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing,enum=fast-path"`
 	CurrentReplicas int32     `json:"currentReplicas" jsonschema:"minimum=0"`
 	Inputs          []Reading `json:"inputs"` // the readings the decision used
 	// Metrics are the values the HPA must be served for this object, exactly as the decision
@@ -162,7 +171,7 @@ const (
 // DecisionRef identifies the decision an action applies.
 type DecisionRef struct {
 	DesiredReplicas int32     `json:"desiredReplicas" jsonschema:"minimum=0"`
-	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing"`
+	Reason          Reason    `json:"reason" jsonschema:"enum=activate,enum=deactivate,enum=cooldown,enum=hpa,enum=fallback,enum=paused,enum=idle,enum=min,enum=max,enum=jobs,enum=failing,enum=fast-path"`
 	DecidedAt       time.Time `json:"decidedAt"`
 	Decider         string    `json:"decider" jsonschema:"minLength=1"`
 }

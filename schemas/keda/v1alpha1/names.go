@@ -1,6 +1,7 @@
 package v1alpha1
 
-// Annotations honoured by every ebb service; the names are KEDA's.
+// Annotations honoured by every ebb service; the names are KEDA's, except ebb's own
+// autoscaling.ebb.dev/ ones.
 const (
 	// PausedReplicasAnnotation pauses scaling and holds the target at the given replica count.
 	PausedReplicasAnnotation = "autoscaling.keda.sh/paused-replicas"
@@ -18,6 +19,10 @@ const (
 	// HPAOwnershipValidationAnnotation set to "false" skips the check that no foreign HPA
 	// already scales the target.
 	HPAOwnershipValidationAnnotation = "validations.keda.sh/hpa-ownership"
+	// FastScaleUpAnnotation set to "false" turns ebb's fast scale-up path off: the HPA alone
+	// moves the count between max(minReplicaCount, 1) and maxReplicaCount, as with KEDA. ebb's
+	// own annotation; on when absent.
+	FastScaleUpAnnotation = "autoscaling.ebb.dev/fast-scale-up"
 )
 
 // Labels ebb puts on what it creates, so the owner can be found by selector.

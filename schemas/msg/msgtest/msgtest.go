@@ -93,6 +93,14 @@ func FailedAction() msg.Action {
 	return a
 }
 
+// FastPathDecision takes orders/consumer from 1 to 20 at once (reason fast-path) on Reading:
+// the HPA computes the same 20 from the same served value, so it keeps the count.
+func FastPathDecision() msg.Decision {
+	d := Decision()
+	d.Reason = msg.ReasonFastPath
+	return d
+}
+
 // StatusAction is a status update with no decision and no counts.
 func StatusAction() msg.Action {
 	a := Action()
@@ -104,7 +112,7 @@ func StatusAction() msg.Action {
 func All() map[string]msg.Message {
 	return map[string]msg.Message{
 		"reading": Reading(), "failed reading": FailedReading(), "decision": Decision(), "failing decision": FailingDecision(),
-		"cooldown decision":  CooldownDecision(),
+		"cooldown decision": CooldownDecision(), "fast-path decision": FastPathDecision(),
 		"scaledjob decision": JobDecision(), "action": Action(), "failed action": FailedAction(),
 		"status action": StatusAction(),
 	}
