@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math"
 
@@ -21,6 +22,8 @@ type source struct {
 	params trigger.Params
 	shape  shape
 	reader Reader
+	// stopWake ends the reader's wake-ups; nil until they are started.
+	stopWake func()
 }
 
 // shape is what a trigger's parsed metadata says about its readings; computed once per
@@ -47,6 +50,9 @@ func (p *Replica) shapeOf(j *job, resolved trigger.Metadata) shape {
 func (s *source) close() {
 	if s == nil || s.reader == nil {
 		return
+	}
+	if s.stopWake != nil {
+		s.stopWake()
 	}
 	if c, ok := s.reader.(io.Closer); ok {
 		_ = c.Close()
@@ -99,6 +105,34 @@ func (p *Replica) poll(ctx context.Context, j *job, cur **source) msg.Reading {
 		r.Error = resolve.Redact(err.Error(), params)
 	}
 	return r
+}
+
+// prepare builds the trigger's scaler ahead of its first poll, so that its wake-ups start
+// at once. Errors are left for the poll to report.
+func (p *Replica) prepare(ctx context.Context, j *job, cur **source) {
+	ctx, cancel := context.WithTimeout(ctx, min(p.cfg.Timeout, j.interval))
+	defer cancel()
+	if params, err := p.resolver.Params(ctx, j.req); err == nil {
+		_, _ = p.source(j, params, cur)
+	}
+}
+
+// startWake starts the wake-ups of cur's reader, if it is a Waker whose wake-ups have not
+// started; fire is the worker's.
+func (p *Replica) startWake(ctx context.Context, cur *source, fire func(), log *slog.Logger) {
+	if cur == nil || cur.stopWake != nil {
+		return
+	}
+	w, ok := cur.reader.(Waker)
+	if !ok {
+		return
+	}
+	stop, err := w.Wake(ctx, fire)
+	if err != nil {
+		log.Warn("no push wake-ups: polls keep to pollingInterval", "error", resolve.Redact(err.Error(), cur.params))
+		stop = func() {}
+	}
+	cur.stopWake = stop
 }
 
 // source makes *cur a scaler built from params, reusing it when nothing changed. It returns

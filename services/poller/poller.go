@@ -27,6 +27,14 @@ type Reader interface {
 	Read(ctx context.Context) (float64, error)
 }
 
+// Waker is a Reader whose source can say that work arrived: it calls fire then, until stop is
+// called or ctx ends, and the trigger is polled at once, outside its schedule (at most once
+// per wakeGap). A wake-up is only a hint; the value always comes from Read. Subscriptions
+// that fail are the Waker's to log and retry: the schedule goes on regardless.
+type Waker interface {
+	Wake(ctx context.Context, fire func()) (stop func(), err error)
+}
+
 // Builder makes the Reader of one parsed trigger. Build does no I/O.
 type Builder interface {
 	Build(kind string, m trigger.Metadata) (Reader, error)

@@ -82,8 +82,14 @@ func newEnv(t *testing.T) *env {
 // start runs one replica until the test ends.
 func (e *env) start(t *testing.T, id string) *poller.Replica {
 	t.Helper()
+	return e.startWith(t, id, e.queues.source())
+}
+
+// startWith runs one replica reading through scalers until the test ends.
+func (e *env) startWith(t *testing.T, id string, scalers poller.Builder) *poller.Replica {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	deps := poller.Deps{Bus: e.bus.Connect(t, bus.RolePoller), Scalers: e.queues.source(), Log: bustest.Logger(t)}
+	deps := poller.Deps{Bus: e.bus.Connect(t, bus.RolePoller), Scalers: scalers, Log: bustest.Logger(t)}
 	r, err := poller.Start(ctx, poller.Config{ID: id, Timeout: time.Second}, deps, e.cluster.Resolver("ebb-system"))
 	if err != nil {
 		cancel()

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -24,10 +25,11 @@ type scheduler struct {
 
 // worker polls one trigger until stopped. Its job is replaced in place when the object changes.
 type worker struct {
-	job    atomic.Pointer[job]
-	wake   chan struct{} // the interval changed: compute the next slot again
-	cancel context.CancelFunc
-	done   chan struct{}
+	job     atomic.Pointer[job]
+	wake    chan struct{} // the interval changed: compute the next slot again
+	arrived chan struct{} // the source says work arrived: poll outside the schedule
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newScheduler(p *Replica) *scheduler {
@@ -132,7 +134,7 @@ func (s *scheduler) stop() {
 // start runs a worker for j; s.mu is held.
 func (s *scheduler) start(ctx context.Context, j *job) {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &worker{wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	w := &worker{wake: make(chan struct{}, 1), arrived: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	w.job.Store(j)
 	s.workers[j.key] = w
 	s.wg.Add(1)
@@ -164,17 +166,36 @@ func (s *scheduler) drop(key string, forget bool) {
 	}()
 }
 
-// work is a worker's loop: wait for the trigger's slot, poll, publish, repeat.
+// wakeGap is the least time from the start of a poll to an extra poll a wake-up brings: a
+// busy source gets at most one extra poll per trigger per wakeGap.
+const wakeGap = 100 * time.Millisecond
+
+// work is a worker's loop: wait for the trigger's slot or a wake-up from its source, poll,
+// publish, repeat. Wake-ups add polls; the slots stay as they are.
 func (p *Replica) work(ctx context.Context, w *worker) {
 	j := w.job.Load()
 	log := p.log.With("namespace", j.ref.Namespace, logKey(j), j.ref.Name, "trigger", j.index)
 	var cur *source
 	defer func() { cur.close() }()
+	fire := func() {
+		select {
+		case w.arrived <- struct{}{}:
+		default: // one is pending already
+		}
+	}
+	p.prepare(ctx, j, &cur)
+	p.startWake(ctx, cur, fire, log)
 	next := firstPoll(p.clock.Now(), p.lastRead(ctx, j.key), j.interval, j.phase)
 	timer := p.clock.NewTimer(next.Sub(p.clock.Now()))
 	defer timer.Stop()
-	lastErr := ""
+	var (
+		extra    clock.Timer // the pending extra poll, if any
+		lastPoll time.Time
+		lastErr  string
+	)
+	defer func() { stopTimer(extra) }()
 	for {
+		scheduled := false
 		select {
 		case <-ctx.Done():
 			return
@@ -183,9 +204,26 @@ func (p *Replica) work(ctx context.Context, w *worker) {
 			next = slotAtOrAfter(p.clock.Now(), j.interval, j.phase)
 			timer.Reset(next.Sub(p.clock.Now()))
 			continue
+		case <-w.arrived:
+			if extra != nil {
+				continue
+			}
+			at, ok := extraPollAt(p.clock.Now(), lastPoll, next)
+			if !ok {
+				continue
+			}
+			if wait := at.Sub(p.clock.Now()); wait > 0 {
+				extra = p.clock.NewTimer(wait)
+				continue
+			}
+		case <-timerC(extra):
 		case <-timer.C():
+			scheduled = true
 		}
+		stopTimer(extra) // this poll reads whatever a wake-up announced
+		extra = nil
 		j = w.job.Load()
+		lastPoll = p.clock.Now()
 		r := p.poll(ctx, j, &cur)
 		if ctx.Err() != nil {
 			return // stopped mid-poll: the trigger is gone or moved, publish nothing
@@ -201,8 +239,31 @@ func (p *Replica) work(ctx context.Context, w *worker) {
 		if err := p.publish(ctx, r); err != nil && ctx.Err() == nil {
 			log.Warn("publish reading failed", "error", err)
 		}
-		next = slotAtOrAfter(maxTime(p.clock.Now(), next.Add(time.Nanosecond)), j.interval, j.phase)
-		timer.Reset(next.Sub(p.clock.Now()))
+		p.startWake(ctx, cur, fire, log) // the poll may have built a new scaler
+		if scheduled {
+			next = slotAtOrAfter(maxTime(p.clock.Now(), next.Add(time.Nanosecond)), j.interval, j.phase)
+			timer.Reset(next.Sub(p.clock.Now()))
+		}
+	}
+}
+
+// extraPollAt is when a wake-up at now polls: at once, or wakeGap after the last poll began.
+// It is false when the scheduled poll at next comes no later.
+func extraPollAt(now, last, next time.Time) (time.Time, bool) {
+	at := maxTime(now, last.Add(wakeGap))
+	return at, at.Before(next)
+}
+
+func timerC(t clock.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
+}
+
+func stopTimer(t clock.Timer) {
+	if t != nil {
+		t.Stop()
 	}
 }
 

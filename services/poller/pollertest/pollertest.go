@@ -21,12 +21,17 @@ import (
 )
 
 // Source builds readers for the given trigger types whose value is Value(kind, metadata) at
-// the time of each read. It counts builds, reads and closes.
+// the time of each read. It counts builds, reads and closes. With Waking set, its readers are
+// poller.Wakers too, and Fire wakes them.
 type Source struct {
-	Types []string
-	Value func(ctx context.Context, kind string, m trigger.Metadata) (float64, error)
+	Types  []string
+	Value  func(ctx context.Context, kind string, m trigger.Metadata) (float64, error)
+	Waking bool
 
 	Builds, Reads, Closes atomic.Int64
+
+	mu    sync.Mutex
+	fires map[*wakingReader]func() // the wake-ups running
 }
 
 var _ poller.Builder = (*Source)(nil)
@@ -45,7 +50,31 @@ func (s *Source) Build(kind string, m trigger.Metadata) (poller.Reader, error) {
 		return nil, errors.New("no scaler for trigger type " + kind)
 	}
 	s.Builds.Add(1)
-	return &reader{s: s, kind: kind, m: m}, nil
+	r := &reader{s: s, kind: kind, m: m}
+	if s.Waking {
+		return &wakingReader{reader: r}, nil
+	}
+	return r, nil
+}
+
+// Fire wakes every reader whose wake-ups run, as a source announcing work would.
+func (s *Source) Fire() {
+	s.mu.Lock()
+	fires := make([]func(), 0, len(s.fires))
+	for _, f := range s.fires {
+		fires = append(fires, f)
+	}
+	s.mu.Unlock()
+	for _, f := range fires {
+		f()
+	}
+}
+
+// Wakes is how many readers' wake-ups run.
+func (s *Source) Wakes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.fires)
 }
 
 type reader struct {
@@ -62,6 +91,31 @@ func (r *reader) Read(ctx context.Context) (float64, error) {
 func (r *reader) Close() error {
 	r.s.Closes.Add(1)
 	return nil
+}
+
+type wakingReader struct{ *reader }
+
+var _ poller.Waker = (*wakingReader)(nil)
+
+// Wake implements poller.Waker.
+func (w *wakingReader) Wake(ctx context.Context, fire func()) (func(), error) {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fires == nil {
+		s.fires = map[*wakingReader]func(){}
+	}
+	if _, dup := s.fires[w]; dup {
+		return nil, errors.New("pollertest: Wake called twice on one reader")
+	}
+	s.fires[w] = fire
+	stop := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.fires, w)
+	}
+	context.AfterFunc(ctx, stop)
+	return stop, nil
 }
 
 // Recorder keeps every reading published on the bus, by reading key, in arrival order.

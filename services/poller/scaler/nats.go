@@ -3,6 +3,7 @@ package scaler
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,13 +15,15 @@ import (
 // natsJetStream reads a JetStream consumer's lag (pending plus ack-pending) from a NATS
 // server's monitoring endpoint. On a clustered server it reads the consumer leader's view,
 // found as KEDA finds it: the cluster's client URLs name the hosts, each serving monitoring on
-// the same port as the configured endpoint.
+// the same port as the configured endpoint. It wakes on messages to the stream's subjects.
 type natsJetStream struct {
 	client  *http.Client
 	release func() error
 	m       trigger.NATSJetStream
 	scheme  string
 	query   string
+	pool    *Pool
+	log     *slog.Logger
 
 	mu sync.Mutex
 	// leaderHost and leaderName are the monitoring host and server name of the consumer
@@ -33,7 +36,7 @@ func newNATSJetStream(m trigger.NATSJetStream, d Deps) (Scaler, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &natsJetStream{client: client, release: release, m: m, scheme: "http"}
+	n := &natsJetStream{client: client, release: release, m: m, scheme: "http", pool: d.Pool, log: d.Log}
 	if m.UseHTTPS {
 		n.scheme = "https"
 	}
@@ -79,9 +82,12 @@ func (c jszConsumer) leader() string {
 
 // varz is the part of a /varz response the scaler reads.
 type varz struct {
-	ServerName  string   `json:"server_name"`
-	ConnectURLs []string `json:"connect_urls"`
-	Cluster     struct {
+	ServerName   string   `json:"server_name"`
+	Port         int      `json:"port"` // for clients
+	AuthRequired bool     `json:"auth_required"`
+	TLSRequired  bool     `json:"tls_required"`
+	ConnectURLs  []string `json:"connect_urls"`
+	Cluster      struct {
 		URLs []string `json:"urls"`
 	} `json:"cluster"`
 }

@@ -44,7 +44,11 @@ func newPostgreSQL(m trigger.PostgreSQL, d Deps) (Scaler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &postgreSQL{pool: pool, release: release, query: m.Query}, nil
+	s := &postgreSQL{pool: pool, release: release, query: m.Query}
+	if m.NotifyChannel == "" {
+		return s, nil
+	}
+	return newPostgreSQLListen(s, cfg.ConnConfig, conn, m.NotifyChannel, d), nil
 }
 
 // postgresConnString builds a keyword/value connection string from the trigger's parts, each

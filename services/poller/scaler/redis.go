@@ -12,9 +12,9 @@ import (
 )
 
 // acquireRedis returns the pool's client for a server, user, password, database and TLS
-// settings; redis and redis-streams triggers on the same ones share it. The client connects
-// on its first command.
-func acquireRedis(p *Pool, c trigger.RedisConn) (*redis.Client, func() error, error) {
+// settings, and its pool key; redis and redis-streams triggers on the same ones share it. The
+// client connects on its first command.
+func acquireRedis(p *Pool, c trigger.RedisConn) (client *redis.Client, key string, release func() error, err error) {
 	opts := &redis.Options{
 		Addr:     c.Addr(),
 		Username: c.Username,
@@ -30,14 +30,15 @@ func acquireRedis(p *Pool, c trigger.RedisConn) (*redis.Client, func() error, er
 		tlsSet = tlsSettings{CA: c.CA, Cert: c.Cert, Key: c.Key, KeyPassword: c.KeyPassword, UnsafeSSL: c.UnsafeSSL}
 		cfg, err := tlsSet.config()
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		cfg.ServerName, _, _ = net.SplitHostPort(opts.Addr)
 		opts.TLSConfig = cfg
 	}
-	key := Key("redis", append([]string{opts.Addr, c.Username, c.Password, strconv.Itoa(opts.DB),
+	key = Key("redis", append([]string{opts.Addr, c.Username, c.Password, strconv.Itoa(opts.DB),
 		strconv.FormatBool(c.UseTLS())}, tlsSet.parts()...)...)
-	return Acquire(p, key, func() (*redis.Client, error) { return redis.NewClient(opts), nil })
+	client, release, err = Acquire(p, key, func() (*redis.Client, error) { return redis.NewClient(opts), nil })
+	return client, key, release, err
 }
 
 // listLength counts the members of the key whatever its type (list, set, sorted set or hash,
@@ -52,19 +53,23 @@ if kind == 'none' then return 0 end
 return redis.error_reply('WRONGTYPE key holds a ' .. kind .. ', want a list, set, sorted set or hash')
 `)
 
-// redisList reads the length of a list (or set, sorted set or hash).
+// redisList reads the length of a list (or set, sorted set or hash), and wakes on the
+// key's keyspace notifications.
 type redisList struct {
+	keyspace
 	client  *redis.Client
 	release func() error
 	key     string
 }
 
 func newRedis(m trigger.Redis, d Deps) (Scaler, error) {
-	client, release, err := acquireRedis(d.Pool, m.RedisConn)
+	client, clientKey, release, err := acquireRedis(d.Pool, m.RedisConn)
 	if err != nil {
 		return nil, err
 	}
-	return &redisList{client: client, release: release, key: m.ListName}, nil
+	// A list trigger counts sets, sorted sets and hashes too: their classes report changes.
+	ks := newKeyspace(d, m.RedisConn, clientKey, m.ListName, "lszh")
+	return &redisList{keyspace: ks, client: client, release: release, key: m.ListName}, nil
 }
 
 func (r *redisList) Read(ctx context.Context) (float64, error) {

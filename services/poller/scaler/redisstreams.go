@@ -15,7 +15,9 @@ import (
 
 // redisStream reads a stream as its trigger's mode says: its length (XLEN), the pending
 // entries of a consumer group (XPENDING), or the group's lag (XINFO GROUPS, Redis 7 and later).
+// It wakes on the stream's keyspace notifications.
 type redisStream struct {
+	keyspace
 	client  *redis.Client
 	release func() error
 	m       trigger.RedisStreams
@@ -26,11 +28,11 @@ type redisStream struct {
 }
 
 func newRedisStreams(m trigger.RedisStreams, d Deps) (Scaler, error) {
-	client, release, err := acquireRedis(d.Pool, m.RedisConn)
+	client, clientKey, release, err := acquireRedis(d.Pool, m.RedisConn)
 	if err != nil {
 		return nil, err
 	}
-	s := &redisStream{client: client, release: release, m: m}
+	s := &redisStream{keyspace: newKeyspace(d, m.RedisConn, clientKey, m.Stream, "t"), client: client, release: release, m: m}
 	switch m.Mode() {
 	case trigger.StreamModeLength:
 		s.read, s.what = s.length, fmt.Sprintf("length of stream %q", m.Stream)
