@@ -49,6 +49,8 @@ func ScaledObject(so *v1alpha1.ScaledObject, reg *trigger.Registry, params Param
 	var aerrs field.ErrorList
 	out.Pause, out.ForceActivation, aerrs = annotations(so.Annotations)
 	errs = append(errs, aerrs...)
+	out.FastScaleUp, aerrs = fastScaleUp(so.Annotations)
+	errs = append(errs, aerrs...)
 	return out, errs.ToAggregate()
 }
 
@@ -165,6 +167,19 @@ func annotations(a map[string]string) (decide.Pause, bool, field.ErrorList) {
 	p.ScaleOut = flag(v1alpha1.PausedScaleOutAnnotation)
 	force := flag(v1alpha1.ForceActivationAnnotation)
 	return p, force, errs
+}
+
+// fastScaleUp reads autoscaling.ebb.dev/fast-scale-up: on unless "false".
+func fastScaleUp(a map[string]string) (bool, field.ErrorList) {
+	v, ok := a[v1alpha1.FastScaleUpAnnotation]
+	if !ok {
+		return true, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return true, field.ErrorList{field.Invalid(field.NewPath("metadata", "annotations").Key(v1alpha1.FastScaleUpAnnotation), v, "must be true or false")}
+	}
+	return on, nil
 }
 
 func deref(p *int32, def int32) int32 {

@@ -39,7 +39,15 @@ func TestScaledObject(t *testing.T) {
 	}{
 		"the CRD defaults fill what the object leaves out": {
 			doc:  "kind: ScaledObject\nspec:" + queue,
+			want: decide.Spec{Max: 100, Cooldown: 300 * time.Second, Triggers: []decide.Trigger{orders}, FastScaleUp: true},
+		},
+		"autoscaling.ebb.dev/fast-scale-up false turns the fast path off": {
+			doc:  "kind: ScaledObject\nmetadata:\n  annotations:\n    autoscaling.ebb.dev/fast-scale-up: \"false\"\nspec:" + queue,
 			want: decide.Spec{Max: 100, Cooldown: 300 * time.Second, Triggers: []decide.Trigger{orders}},
+		},
+		"autoscaling.ebb.dev/fast-scale-up true keeps it on": {
+			doc:  "kind: ScaledObject\nmetadata:\n  annotations:\n    autoscaling.ebb.dev/fast-scale-up: \"true\"\nspec:" + queue,
+			want: decide.Spec{Max: 100, Cooldown: 300 * time.Second, Triggers: []decide.Trigger{orders}, FastScaleUp: true},
 		},
 		"counts, periods and fallback carry over": {
 			doc: `kind: ScaledObject
@@ -52,7 +60,7 @@ spec:
   fallback: {failureThreshold: 3, replicas: 4, behavior: currentReplicasIfHigher}` + queue,
 			want: decide.Spec{Min: 2, Max: 9, Idle: &zero, Cooldown: 30 * time.Second, InitialCooldown: 90 * time.Second,
 				Fallback: &decide.Fallback{FailureThreshold: 3, Replicas: 4, Behavior: decide.FallbackCurrentReplicasIfHigher},
-				Triggers: []decide.Trigger{orders}},
+				Triggers: []decide.Trigger{orders}, FastScaleUp: true},
 		},
 		"annotations pause, pause a direction and force activation": {
 			doc: `kind: ScaledObject
@@ -64,7 +72,7 @@ metadata:
     autoscaling.keda.sh/force-activation: "true"
 spec:` + queue,
 			want: decide.Spec{Max: 100, Cooldown: 300 * time.Second, Triggers: []decide.Trigger{orders},
-				Pause: decide.Pause{Replicas: &two, ScaleIn: true}, ForceActivation: true},
+				Pause: decide.Pause{Replicas: &two, ScaleIn: true}, ForceActivation: true, FastScaleUp: true},
 		},
 		"scalingModifiers are parsed and cpu triggers are marked as resource metrics": {
 			doc: `kind: ScaledObject
@@ -81,7 +89,7 @@ spec:
 `,
 			want: decide.Spec{Max: 100, Cooldown: 300 * time.Second,
 				Modifiers: &decide.Modifiers{Formula: "orders * 2", Target: 7.5, ActivationTarget: 1, MetricType: autoscalingv2.ValueMetricType},
-				Triggers:  []decide.Trigger{orders, {Metric: "cpu", Resource: true}}},
+				Triggers:  []decide.Trigger{orders, {Metric: "cpu", Resource: true}}, FastScaleUp: true},
 		},
 	}
 	for name, tc := range tests {
@@ -111,6 +119,9 @@ func TestScaledObjectErrorsNameTheField(t *testing.T) {
 		"a force-activation that is no boolean": {
 			doc:  "kind: ScaledObject\nmetadata:\n  annotations: {autoscaling.keda.sh/force-activation: sure}\nspec:" + queue,
 			want: "metadata.annotations[autoscaling.keda.sh/force-activation]"},
+		"a fast-scale-up that is no boolean": {
+			doc:  "kind: ScaledObject\nmetadata:\n  annotations: {autoscaling.ebb.dev/fast-scale-up: maybe}\nspec:" + queue,
+			want: "metadata.annotations[autoscaling.ebb.dev/fast-scale-up]"},
 		"a modifiers target that is no number": {
 			doc:  "kind: ScaledObject\nspec:\n  advanced:\n    scalingModifiers: {formula: orders, target: ten}" + queue,
 			want: "spec.advanced.scalingModifiers.target"},

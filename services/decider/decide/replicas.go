@@ -25,6 +25,7 @@ const (
 	ReasonMax        Reason = "max"        // capped at maxReplicaCount
 	ReasonFailing    Reason = "failing"    // inactive while a trigger fails: held, never scaled to zero
 	ReasonJobs       Reason = "jobs"       // ScaledJob: Jobs to create this interval
+	ReasonFastPath   Reason = "fast-path"  // active, HPA's count above current: ebb writes it (or a step towards it) at once
 )
 
 // HealthStatus is Happy or Failing, as in status.health.
@@ -59,6 +60,23 @@ type Input struct {
 	Replicas   int32     // the scale target's current spec.replicas
 	LastActive time.Time // status.lastActiveTime; zero when never active
 	Readings   []Reading // one per Spec.Triggers entry (cpu/memory entries are ignored); absent ones are Missing
+	// Pods says how many of the target's pods exist and are ready, as the HPA counts them
+	// (its Replicas is ignored: Replicas above is the count); nil means all Replicas exist and
+	// are ready. A Value target multiplies by the ready pods.
+	Pods *hpa.Pods
+	// ScaleUp is the object's fast-path model (Policy.NewScaleUp), kept from decision to
+	// decision: Replicas advances it. Nil means one without history.
+	ScaleUp *ScaleUp
+}
+
+// pods is the target's pods as the HPA reads them.
+func (in Input) pods() hpa.Pods {
+	if in.Pods == nil {
+		return hpa.Steady(in.Replicas)
+	}
+	pods := *in.Pods
+	pods.Replicas = in.Replicas
+	return pods
 }
 
 // Source says where a served metric value comes from.
@@ -104,7 +122,7 @@ type TriggerState struct {
 // Result is one decision.
 type Result struct {
 	Replicas   int32          // the count the target should reach: ebb's own step, or where the HPA takes it
-	Scale      bool           // ebb writes Replicas to the scale subresource; otherwise the HPA (or nothing) moves it
+	Scale      bool           // ebb writes Replicas to the scale subresource (activate, deactivate, idle, min, fast-path); otherwise the HPA (or nothing) moves it
 	Active     bool           // the object is active
 	Reason     Reason         // why Replicas
 	LastActive time.Time      // status.lastActiveTime after this decision
@@ -122,7 +140,8 @@ type evaluation struct {
 
 // Replicas decides one ScaledObject: activation and the 0 <-> 1 step, cooldown, min, pause
 // and fallback, as KEDA's scale loop does, plus the count the HPA will reach from the values
-// the decision serves.
+// the decision serves. When that count is above the current one and the object is active,
+// the fast path takes it (or the step behavior.scaleUp allows now) at once; see fastScaleUp.
 func Replicas(in Input) Result {
 	p := in.Policy
 	res := Result{LastActive: in.LastActive, Triggers: make([]TriggerState, len(p.spec.Triggers))}
@@ -147,23 +166,28 @@ func Replicas(in Input) Result {
 				return res
 			}
 			res.Replicas, res.Scale, res.Reason = max(s.Min, 1), true, ReasonActivate
+			// From zero the HPA's count is the metrics' alone: no pods to average over or
+			// multiply by, as the HPA computes it once the first pods are up.
+			target, _ := p.hpaTarget(hpa.Pods{}, res.Metrics, ev.fallback)
+			p.fastScaleUp(in, res.Replicas, target, &res)
 			return res
 		}
-		res.Replicas, res.Reason = p.hpaTarget(current, res.Metrics, ev.fallback)
+		res.Replicas, res.Reason = p.hpaTarget(in.pods(), res.Metrics, ev.fallback)
+		p.fastScaleUp(in, current, res.Replicas, &res)
 		return res
 	}
 	switch {
 	case ev.failing && (s.Fallback == nil || s.Fallback.Replicas != 0):
 		// KEDA holds an inactive object whose triggers fail: with a fallback so that the HPA
 		// can still apply it, without one because nothing is known.
-		res.Replicas, _ = p.hold(current, res.Metrics)
+		res.Replicas, _ = p.hold(in.pods(), res.Metrics)
 		res.Reason = ReasonFailing
 	case (s.Idle != nil && current > *s.Idle) || (current > 0 && s.Min == 0):
 		p.deactivate(in, &res)
 	case current < s.Min && s.Idle == nil:
 		res.Replicas, res.Scale, res.Reason = s.Min, true, ReasonMin
 	default:
-		res.Replicas, res.Reason = p.hold(current, res.Metrics)
+		res.Replicas, res.Reason = p.hold(in.pods(), res.Metrics)
 	}
 	return res
 }
@@ -172,7 +196,7 @@ func Replicas(in Input) Result {
 func (p *Policy) deactivate(in Input, res *Result) {
 	s := p.spec
 	if s.Pause.ScaleIn {
-		res.Replicas, _ = p.hold(in.Replicas, res.Metrics)
+		res.Replicas, _ = p.hold(in.pods(), res.Metrics)
 		res.Reason = ReasonPaused
 		return
 	}
@@ -181,7 +205,7 @@ func (p *Policy) deactivate(in Input, res *Result) {
 		end = s.Created.Add(s.InitialCooldown)
 	}
 	if !in.Now.After(end) {
-		res.Replicas, _ = p.hold(in.Replicas, res.Metrics)
+		res.Replicas, _ = p.hold(in.pods(), res.Metrics)
 		res.Reason, res.Next = ReasonCooldown, end
 		return
 	}
@@ -195,9 +219,9 @@ func (p *Policy) deactivate(in Input, res *Result) {
 // hold is an inactive object's count when ebb itself does nothing: zero stays zero (the HPA
 // does nothing there), anything else is the HPA's, which raises an idle count above zero
 // back to min (why KEDA supports only idleReplicaCount 0).
-func (p *Policy) hold(current int32, served []Metric) (int32, Reason) {
-	if current > 0 {
-		return p.hpaTarget(current, served, false)
+func (p *Policy) hold(pods hpa.Pods, served []Metric) (int32, Reason) {
+	if pods.Replicas > 0 {
+		return p.hpaTarget(pods, served, false)
 	}
 	if p.spec.Idle != nil {
 		return 0, ReasonIdle
@@ -205,11 +229,12 @@ func (p *Policy) hold(current int32, served []Metric) (int32, Reason) {
 	return 0, ReasonDeactivate
 }
 
-// hpaTarget is the count the HPA reaches from current with the served values: each metric's
+// hpaTarget is the count the HPA reaches from pods with the served values: each metric's
 // proposal as the HPA computes it, the largest, kept at current in a Disabled direction, within
 // [max(min, 1), max]. cpu/memory metrics are not known here and do not move it.
-func (p *Policy) hpaTarget(current int32, served []Metric, fallback bool) (int32, Reason) {
-	best, _, ok := hpa.Propose(p.metrics, Samples(served), hpa.Steady(current), p.tol)
+func (p *Policy) hpaTarget(pods hpa.Pods, served []Metric, fallback bool) (int32, Reason) {
+	current := pods.Replicas
+	best, _, ok := hpa.Propose(p.metrics, Samples(served), pods, p.tol)
 	if !ok {
 		best = current // the HPA keeps the count when it cannot read enough metrics
 	}

@@ -29,6 +29,9 @@ type Spec struct {
 	Behavior        *autoscalingv2.HorizontalPodAutoscalerBehavior // advanced.horizontalPodAutoscalerConfig.behavior
 	Pause           Pause                                          // from annotations
 	ForceActivation bool                                           // autoscaling.keda.sh/force-activation
+	// FastScaleUp lets an active object go to the HPA's count at once when it is above the
+	// current one. On unless autoscaling.ebb.dev/fast-scale-up is "false" (the builder sets it).
+	FastScaleUp bool
 }
 
 // Trigger is one entry of spec.triggers.

@@ -209,22 +209,8 @@ func (h *HPA) record(old int, r recommendation) {
 // rate limits of the policies.
 func (h *HPA) normalizeWithBehavior(now time.Time, current, desired int32) (int32, Condition) {
 	up, down := h.spec.Behavior.ScaleUp, h.spec.Behavior.ScaleDown
-	upCut := now.Add(-seconds(*up.StabilizationWindowSeconds))
-	downCut := now.Add(-seconds(*down.StabilizationWindowSeconds))
-	upRec, downRec, old := desired, desired, -1
-	for i, r := range h.recs {
-		if r.at.After(upCut) {
-			upRec = min(upRec, r.replicas)
-		}
-		if r.at.After(downCut) {
-			downRec = max(downRec, r.replicas)
-		}
-		if r.at.Before(upCut) && r.at.Before(downCut) {
-			old = i
-		}
-	}
+	upRec, downRec := h.stabilize(now, desired)
 	stabilized := min(max(current, upRec), downRec)
-	h.record(old, recommendation{desired, now})
 
 	cond := DesiredWithinRange
 	if stabilized != desired {
@@ -254,6 +240,71 @@ func (h *HPA) normalizeWithBehavior(now time.Time, current, desired int32) (int3
 		}
 	}
 	return stabilized, cond
+}
+
+// stabilize records desired and returns the lowest recommendation of the scale-up window
+// and the highest of the scale-down window, desired included.
+func (h *HPA) stabilize(now time.Time, desired int32) (upRec, downRec int32) {
+	up, down := h.spec.Behavior.ScaleUp, h.spec.Behavior.ScaleDown
+	upCut := now.Add(-seconds(*up.StabilizationWindowSeconds))
+	downCut := now.Add(-seconds(*down.StabilizationWindowSeconds))
+	upRec, downRec, old := desired, desired, -1
+	for i, r := range h.recs {
+		if r.at.After(upCut) {
+			upRec = min(upRec, r.replicas)
+		}
+		if r.at.After(downCut) {
+			downRec = max(downRec, r.replicas)
+		}
+		if r.at.Before(upCut) && r.at.Before(downCut) {
+			old = i
+		}
+	}
+	h.record(old, recommendation{desired, now})
+	return upRec, downRec
+}
+
+// LimitUp is the scale-up half of a sync with behavior, run at any instant rather than every
+// SyncPeriod: it records desired (the metrics' proposal) as a recommendation and returns the
+// count the scale-up stabilization window and rate limits allow from current, within
+// maxReplicas, recording the rise as a scale event. It never goes below current: a lower
+// proposal is recorded and current returned with DesiredWithinRange. ebb's fast path drives a
+// model of its own with it; without behavior there is nothing to limit and desired is
+// returned within [current, maxReplicas].
+func (h *HPA) LimitUp(now time.Time, current, desired int32) (int32, Condition) {
+	if h.spec.Behavior == nil {
+		if desired > h.spec.MaxReplicas {
+			return max(current, h.spec.MaxReplicas), TooManyReplicas
+		}
+		return max(current, desired), DesiredWithinRange
+	}
+	upRec, _ := h.stabilize(now, desired)
+	target, cond := max(current, upRec), DesiredWithinRange
+	if upRec < desired {
+		cond = ScaleUpStabilized
+	}
+	if target <= current {
+		return current, cond
+	}
+	limit := max(rateLimit(now, current, h.ups, h.downs, h.spec.Behavior.ScaleUp, true), current)
+	switch {
+	case target > h.spec.MaxReplicas && h.spec.MaxReplicas <= limit:
+		target, cond = max(current, h.spec.MaxReplicas), TooManyReplicas
+	case target > limit:
+		target, cond = limit, ScaleUpLimit
+	}
+	if target > current {
+		h.storeEvent(now, current, target)
+	}
+	return target, cond
+}
+
+// Observe records a change of the replica count made outside this model (by the HPA, by
+// ebb's fast path when this model is the HPA's, by a user), so its rate limits count it.
+func (h *HPA) Observe(now time.Time, from, to int32) {
+	if from != to {
+		h.storeEvent(now, from, to)
+	}
 }
 
 // rateLimit is the furthest count the policies of r allow now in one direction, each
