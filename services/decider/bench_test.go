@@ -18,6 +18,7 @@ import (
 	"ebb.dev/bus/bustest"
 	"ebb.dev/schemas/keda/v1alpha1"
 	"ebb.dev/schemas/msg"
+	"ebb.dev/services/decider/hpa"
 	"ebb.dev/services/decider/kube"
 )
 
@@ -32,7 +33,9 @@ func (s static) Watch(_ context.Context, h kube.Handler) error {
 	return nil
 }
 
-func (static) Replicas(context.Context, string, v1alpha1.ScaleTarget) (int32, error) { return 1, nil }
+func (static) Replicas(context.Context, string, v1alpha1.ScaleTarget) (hpa.Pods, error) {
+	return hpa.Steady(1), nil
+}
 func (static) Jobs(context.Context, string, string, []string) (int32, int32, error) {
 	return 0, 0, nil
 }

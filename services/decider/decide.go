@@ -108,12 +108,16 @@ func (d *decider) evaluate(ctx context.Context, o *object, now time.Time) (msg.D
 		dec.Jobs = &msg.Jobs{Create: res.Create, Running: running, Pending: pending}
 		return dec, res.LastActive, time.Time{}, nil
 	}
-	current, err := d.cluster.Replicas(ctx, s.ref.Namespace, s.target)
+	pods, err := d.cluster.Replicas(ctx, s.ref.Namespace, s.target)
 	if err != nil {
 		return dec, time.Time{}, time.Time{}, err
 	}
-	res := decide.Replicas(decide.Input{Now: now, Policy: s.so, Replicas: current, LastActive: o.rec.LastActive, Readings: readings})
-	dec.DesiredReplicas, dec.CurrentReplicas = res.Replicas, current
+	if o.scaleUp == nil {
+		o.scaleUp = s.so.NewScaleUp()
+	}
+	res := decide.Replicas(decide.Input{Now: now, Policy: s.so, Replicas: pods.Replicas, Pods: &pods,
+		LastActive: o.rec.LastActive, Readings: readings, ScaleUp: o.scaleUp})
+	dec.DesiredReplicas, dec.CurrentReplicas = res.Replicas, pods.Replicas
 	dec.Active, dec.Reason, dec.NextChangeAt = res.Active, msg.Reason(res.Reason), res.Next
 	dec.Metrics = metrics(s.so.Spec(), res.Metrics, readings, o, now)
 	return dec, res.LastActive, res.Next, nil

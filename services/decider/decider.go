@@ -22,6 +22,7 @@ import (
 	"ebb.dev/schemas/keda/v1alpha1"
 	"ebb.dev/schemas/msg"
 	"ebb.dev/schemas/trigger"
+	"ebb.dev/services/decider/hpa"
 	"ebb.dev/services/decider/kube"
 	"ebb.dev/services/decider/partition"
 )
@@ -30,8 +31,8 @@ import (
 type Cluster interface {
 	// Watch delivers ScaledObjects, ScaledJobs and replica changes of scale targets to h.
 	Watch(ctx context.Context, h kube.Handler) error
-	// Replicas is the current spec.replicas of a scale target.
-	Replicas(ctx context.Context, namespace string, t v1alpha1.ScaleTarget) (int32, error)
+	// Replicas is a scale target's current spec.replicas with its pods that exist and are ready.
+	Replicas(ctx context.Context, namespace string, t v1alpha1.ScaleTarget) (hpa.Pods, error)
 	// Jobs counts a ScaledJob's running and pending Jobs.
 	Jobs(ctx context.Context, namespace, scaledJob string, pendingPodConditions []string) (running, pending int32, err error)
 }

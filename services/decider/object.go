@@ -82,6 +82,10 @@ type object struct {
 	seen     time.Time // when this replica first saw the spec
 	next     time.Time // when the worker decides it again without a new input; zero: never
 	outcome  string    // of the last decision published, for the log
+	// scaleUp is the fast path's model of the spec's scale-up rules, with the steps of this
+	// replica's decisions since it took the object or the spec last changed; nil until the
+	// first decision. Not saved: a replica that takes over starts it afresh.
+	scaleUp *decide.ScaleUp
 }
 
 // observe counts one reading. It reports false for a reading no newer than the last one of

@@ -86,6 +86,7 @@ func (w *worker) handle(ctx context.Context, e event) {
 		for key, o := range w.objects {
 			if e.parts[w.d.set.Partition(key)] {
 				o.loaded = false // the previous owner has written since this replica read it
+				o.scaleUp = nil  // and scaled since this replica's last step
 				w.decide(ctx, o)
 			}
 		}
@@ -113,7 +114,7 @@ func (w *worker) set(ctx context.Context, key string, obj client.Object) {
 	if s.err != nil && (o.spec == nil || o.spec.ref.Generation != s.ref.Generation || o.spec.err == nil) {
 		w.d.objectLog(s.ref).Error("spec cannot be decided on; waiting for a change", "generation", s.ref.Generation, "error", s.err)
 	}
-	o.spec = &s
+	o.spec, o.scaleUp = &s, nil
 	w.decide(ctx, o)
 }
 

@@ -52,6 +52,7 @@ func TestDecider(t *testing.T) {
 	t.Run("fallback after failureThreshold failures", e.fallback)
 	t.Run("a failing trigger without fallback never scales to zero", e.failing)
 	t.Run("current replicas of StatefulSets and of any kind with /scale", e.targets)
+	t.Run("the fast path: behavior.scaleUp steps, ready pods, off by annotation", e.fastPath)
 	t.Run("ScaledJob counts running and pending Jobs", e.scaledJob)
 	t.Run("two replicas split the objects and take over a dead one's", e.replicas)
 }
@@ -66,12 +67,12 @@ func (e *env) lifecycle(t *testing.T) {
 	s.run("decider-0", clk, decider.Config{})
 
 	s.reading(so, t0, 100, "")
-	d := s.until("consumer", reason(msg.ReasonActivate))
-	expect(t, "100 messages at 0 replicas", outcome{Desired: 1, Active: true, Reason: msg.ReasonActivate, Metrics: value(100)}, d)
+	d := s.until("consumer", reason(msg.ReasonFastPath))
+	expect(t, "100 messages at 0 replicas", outcome{Desired: 20, Active: true, Reason: msg.ReasonFastPath, Metrics: value(100)}, d)
 
-	s.scale("consumer", 1) // the actuator's step; the HPA takes over from 1
-	d = s.until("consumer", func(d msg.Decision) bool { return d.CurrentReplicas == 1 })
-	expect(t, "100 messages at a target of 5, at 1 replica", outcome{Desired: 20, Current: 1, Active: true, Reason: msg.ReasonHPA, Metrics: value(100)}, d)
+	s.scale("consumer", 20) // the actuator's step; the HPA keeps it
+	d = s.until("consumer", func(d msg.Decision) bool { return d.CurrentReplicas == 20 })
+	expect(t, "100 messages at a target of 5, at 20 replicas", outcome{Desired: 20, Current: 20, Active: true, Reason: msg.ReasonHPA, Metrics: value(100)}, d)
 	if d.PollingInterval != 120 || d.Decider != "decider-0" || len(d.Inputs) != 1 || d.Inputs[0].Value != 100 {
 		t.Errorf("decision pollingInterval=%d decider=%q inputs=%v, want 120, decider-0 and the reading of 100", d.PollingInterval, d.Decider, d.Inputs)
 	}
@@ -80,7 +81,7 @@ func (e *env) lifecycle(t *testing.T) {
 	// meanwhile (say, on a late informer event), since its clock stays there.
 	s.reading(so, t0.Add(time.Millisecond), 0, "")
 	d = s.until("consumer", func(d msg.Decision) bool { return !d.Active })
-	expect(t, "an empty queue inside the cooldown", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+	expect(t, "an empty queue inside the cooldown", outcome{Desired: 1, Current: 20, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
 	if end := t0.Add(300 * time.Second); !d.NextChangeAt.Equal(end) {
 		t.Errorf("cooldown decision nextChangeAt = %s, want lastActiveTime + cooldownPeriod = %s", d.NextChangeAt, end)
 	}
@@ -88,7 +89,7 @@ func (e *env) lifecycle(t *testing.T) {
 	// Nothing new comes in, yet a decision is published every polling interval.
 	clk.SetTime(t0.Add(299 * time.Second))
 	d = s.next("consumer")
-	expect(t, "the interval's decision, still inside the cooldown", outcome{Desired: 1, Current: 1, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
+	expect(t, "the interval's decision, still inside the cooldown", outcome{Desired: 1, Current: 20, Reason: msg.ReasonCooldown, Metrics: value(0)}, d)
 	if !d.DecidedAt.Equal(clk.Now()) {
 		t.Errorf("periodic decision at %s, want at %s", d.DecidedAt, clk.Now())
 	}
@@ -108,7 +109,7 @@ func (e *env) lifecycle(t *testing.T) {
 	}
 	clk.SetTime(end.Add(time.Nanosecond))
 	d = s.next("consumer")
-	expect(t, "the cooldown over", outcome{Desired: 0, Current: 1, Reason: msg.ReasonDeactivate, Metrics: value(0)}, d)
+	expect(t, "the cooldown over", outcome{Desired: 0, Current: 20, Reason: msg.ReasonDeactivate, Metrics: value(0)}, d)
 	if !d.DecidedAt.Equal(end.Add(time.Nanosecond)) {
 		t.Errorf("deactivated at %s, want just after %s", d.DecidedAt, end)
 	}
@@ -125,7 +126,7 @@ func (e *env) restart(t *testing.T) {
 	first := s.run("decider-0", clk, decider.Config{})
 
 	s.reading(so, t0, 100, "")
-	s.until("consumer", func(d msg.Decision) bool { return d.Reason == msg.ReasonHPA && d.DesiredReplicas == 20 })
+	s.until("consumer", func(d msg.Decision) bool { return d.Reason == msg.ReasonFastPath && d.DesiredReplicas == 20 })
 	// The queue empties at once: lastActiveTime stays t0 whatever else the replica decides
 	// meanwhile (say, on a late informer event), since its clock stays there.
 	s.reading(so, t0.Add(time.Millisecond), 0, "")
@@ -172,7 +173,7 @@ func (e *env) fallback(t *testing.T) {
 	clk.Step(time.Second)
 	s.reading(so, clk.Now(), 0, refused)
 	d = s.next("consumer")
-	expect(t, "the fourth failure in a row", outcome{Desired: 6, Current: 2, Active: true, Reason: msg.ReasonFallback,
+	expect(t, "the fourth failure in a row: the fast path goes to the fallback count", outcome{Desired: 6, Current: 2, Active: true, Reason: msg.ReasonFastPath,
 		Metrics: []msg.MetricValue{{Name: metric, Value: 30, Fallback: true, Failures: 4}}}, d)
 
 	clk.Step(time.Second)
@@ -236,9 +237,9 @@ spec:
 	s.run("decider-0", fakeClock(), decider.Config{})
 
 	s.reading(stateful, t0, 50, "")
-	d := s.until("stateful", reason(msg.ReasonHPA))
-	expect(t, "a StatefulSet read from its informer", outcome{Desired: 10, Current: 3, Active: true, Reason: msg.ReasonHPA, Metrics: value(50)}, d)
+	d := s.until("stateful", reason(msg.ReasonFastPath))
+	expect(t, "a StatefulSet read from its informer", outcome{Desired: 10, Current: 3, Active: true, Reason: msg.ReasonFastPath, Metrics: value(50)}, d)
 	s.reading(rs, t0, 50, "")
-	d = s.until("replicaset", reason(msg.ReasonHPA))
-	expect(t, "a ReplicaSet read through /scale", outcome{Desired: 10, Current: 4, Active: true, Reason: msg.ReasonHPA, Metrics: value(50)}, d)
+	d = s.until("replicaset", reason(msg.ReasonFastPath))
+	expect(t, "a ReplicaSet read through /scale", outcome{Desired: 10, Current: 4, Active: true, Reason: msg.ReasonFastPath, Metrics: value(50)}, d)
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"ebb.dev/schemas/keda/v1alpha1"
+	"ebb.dev/services/decider/hpa"
 )
 
 // JobNameLabel is the label the Job controller puts on a Job's pods.
@@ -86,16 +87,19 @@ func New(rc *rest.Config) (*Cluster, error) {
 	return &Cluster{cache: c, api: api}, nil
 }
 
-// replicasOnly keeps of a Deployment or StatefulSet its identity and spec.replicas: 10,000
-// pod templates would be most of the decider's memory otherwise.
+// replicasOnly keeps of a Deployment or StatefulSet its identity, spec.replicas and the
+// counts of pods that exist and are ready: 10,000 pod templates would be most of the
+// decider's memory otherwise.
 func replicasOnly(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		o.ObjectMeta = identity(o.ObjectMeta)
-		o.Spec, o.Status = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}, appsv1.DeploymentStatus{}
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
+		o.Status = appsv1.DeploymentStatus{Replicas: o.Status.Replicas, ReadyReplicas: o.Status.ReadyReplicas}
 	case *appsv1.StatefulSet:
 		o.ObjectMeta = identity(o.ObjectMeta)
-		o.Spec, o.Status = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas}, appsv1.StatefulSetStatus{}
+		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas}
+		o.Status = appsv1.StatefulSetStatus{Replicas: o.Status.Replicas, ReadyReplicas: o.Status.ReadyReplicas}
 	}
 	return obj, nil
 }
@@ -309,9 +313,10 @@ func call[T client.Object](fn func(T), o any) {
 	}
 }
 
-// Replicas returns spec.replicas of a ScaledObject's scale target: from the informers for
-// Deployments and StatefulSets, from its /scale subresource for any other kind.
-func (k *Cluster) Replicas(ctx context.Context, namespace string, t v1alpha1.ScaleTarget) (int32, error) {
+// Replicas returns a ScaledObject's scale target as the HPA reads it: spec.replicas, the pods
+// that exist and the ready ones. Deployments and StatefulSets come from the informers; any
+// other kind from its /scale subresource, whose status.replicas stands for both counts.
+func (k *Cluster) Replicas(ctx context.Context, namespace string, t v1alpha1.ScaleTarget) (hpa.Pods, error) {
 	gvk := targetGVK(t)
 	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
 	var obj client.Object
@@ -324,12 +329,23 @@ func (k *Cluster) Replicas(ctx context.Context, namespace string, t v1alpha1.Sca
 		return k.scale(ctx, key, gvk)
 	}
 	if err := k.cache.Get(ctx, key, obj); err != nil {
-		return 0, fmt.Errorf("read %s %s: %w", gvk.Kind, key, err)
+		return hpa.Pods{}, fmt.Errorf("read %s %s: %w", gvk.Kind, key, err)
 	}
-	return replicas(obj), nil
+	return pods(obj), nil
 }
 
-func (k *Cluster) scale(ctx context.Context, key types.NamespacedName, gvk schema.GroupVersionKind) (int32, error) {
+func pods(o client.Object) hpa.Pods {
+	p := hpa.Pods{Replicas: replicas(o)}
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		p.Existing, p.Ready = o.Status.Replicas, o.Status.ReadyReplicas
+	case *appsv1.StatefulSet:
+		p.Existing, p.Ready = o.Status.Replicas, o.Status.ReadyReplicas
+	}
+	return p
+}
+
+func (k *Cluster) scale(ctx context.Context, key types.NamespacedName, gvk schema.GroupVersionKind) (hpa.Pods, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(key.Namespace)
@@ -338,13 +354,17 @@ func (k *Cluster) scale(ctx context.Context, key types.NamespacedName, gvk schem
 	s := &unstructured.Unstructured{}
 	s.SetGroupVersionKind(autoscalingv1.SchemeGroupVersion.WithKind("Scale"))
 	if err := k.api.SubResource("scale").Get(ctx, u, s); err != nil {
-		return 0, fmt.Errorf("read /scale of %s %s: %w", gvk.Kind, key, err)
+		return hpa.Pods{}, fmt.Errorf("read /scale of %s %s: %w", gvk.Kind, key, err)
 	}
 	n, _, err := unstructured.NestedInt64(s.Object, "spec", "replicas")
 	if err != nil {
-		return 0, fmt.Errorf("read /scale of %s %s: spec.replicas: %w", gvk.Kind, key, err)
+		return hpa.Pods{}, fmt.Errorf("read /scale of %s %s: spec.replicas: %w", gvk.Kind, key, err)
 	}
-	return int32(n), nil
+	existing, _, err := unstructured.NestedInt64(s.Object, "status", "replicas")
+	if err != nil {
+		return hpa.Pods{}, fmt.Errorf("read /scale of %s %s: status.replicas: %w", gvk.Kind, key, err)
+	}
+	return hpa.Pods{Replicas: int32(n), Existing: int32(existing), Ready: int32(existing)}, nil
 }
 
 // Jobs counts a ScaledJob's running Jobs (neither Complete nor Failed) and, among them, the

@@ -248,7 +248,7 @@ func Object(spec decide.Spec, steps []Step, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	sim := &objectSim{policy: p, hpa: h, src: src, target: &target{podStart: o.PodStart},
+	sim := &objectSim{policy: p, hpa: h, scaleUp: p.NewScaleUp(), src: src, target: &target{podStart: o.PodStart},
 		run: &Run{Kind: "ScaledObject", Triggers: labels(spec.Triggers), PodStart: o.PodStart}}
 	sim.target.scale(0, o.Replicas)
 	if slices.ContainsFunc(spec.Triggers, func(t decide.Trigger) bool { return t.Resource }) {
@@ -285,7 +285,8 @@ func downscaleWindow(h *hpa.HPA) time.Duration {
 
 type objectSim struct {
 	policy     *decide.Policy
-	hpa        *hpa.HPA
+	hpa        *hpa.HPA        // the HPA, synced every hpa.SyncPeriod
+	scaleUp    *decide.ScaleUp // ebb's fast-path model, advanced at every decision as the decider does
 	src        *sources
 	target     *target
 	lastActive time.Time
@@ -295,8 +296,9 @@ type objectSim struct {
 
 func (s *objectSim) poll(t time.Duration) {
 	in, readings := s.src.poll(t, s.policy.Spec().Triggers)
-	res := decide.Replicas(decide.Input{Now: epoch().Add(t), Policy: s.policy, Replicas: s.target.replicas(),
-		LastActive: s.lastActive, Readings: in})
+	n := s.target.replicas()
+	res := decide.Replicas(decide.Input{Now: epoch().Add(t), Policy: s.policy, Replicas: n,
+		Pods: &hpa.Pods{Existing: n, Ready: s.target.ready(t)}, LastActive: s.lastActive, Readings: in, ScaleUp: s.scaleUp})
 	s.lastActive, s.served = res.LastActive, res.Metrics
 	if res.Scale {
 		s.target.scale(t, res.Replicas)
