@@ -10,10 +10,15 @@ import (
 )
 
 // NeedsScaleWrite reports whether the actuator writes the scale subresource to move a target
-// from current to desired replicas. From max(min, 1) up to max the HPA owns the count, so the
-// actuator only crosses that floor: 0 → N (activate), N → 0 or idle (deactivate), below the
-// minimum → the minimum. A future fast scale-up path widens this rule, and only this rule.
-func NeedsScaleWrite(current, desired, minReplicas int32) bool {
+// from current to desired replicas on a decision with the given reason. From max(min, 1) up to
+// max the HPA owns the count, so the actuator crosses that floor (0 → N to activate, N → 0 or
+// idle to deactivate, below the minimum → the minimum) and, on a fast-path decision, only ever
+// raises the count: the HPA computes the same count from the same metrics and keeps it, while
+// a count the HPA has already passed is left alone. Scale-down inside the range stays the HPA's.
+func NeedsScaleWrite(current, desired, minReplicas int32, reason msg.Reason) bool {
+	if reason == msg.ReasonFastPath && desired > current {
+		return true
+	}
 	floor := max(minReplicas, 1)
 	return desired != current && (current < floor || desired < floor)
 }
@@ -23,10 +28,10 @@ func NeedsScaleWrite(current, desired, minReplicas int32) bool {
 // applier saw. Skipping the read otherwise keeps steady state free of API requests; a
 // target changed behind both views is corrected once the decider sees the change.
 func mayNeedScaleWrite(d msg.Decision, known *int32, minReplicas int32) bool {
-	if NeedsScaleWrite(d.CurrentReplicas, d.DesiredReplicas, minReplicas) {
+	if NeedsScaleWrite(d.CurrentReplicas, d.DesiredReplicas, minReplicas, d.Reason) {
 		return true
 	}
-	return known != nil && NeedsScaleWrite(*known, d.DesiredReplicas, minReplicas)
+	return known != nil && NeedsScaleWrite(*known, d.DesiredReplicas, minReplicas, d.Reason)
 }
 
 // verdict is what to do with a decision.

@@ -12,28 +12,35 @@ import (
 func TestNeedsScaleWrite(t *testing.T) {
 	tests := map[string]struct {
 		current, desired, min int32
+		reason                msg.Reason
 		want                  bool
 	}{
-		"activate: 0 to 1":                         {current: 0, desired: 1, want: true},
-		"activate to min: 0 to 3":                  {current: 0, desired: 3, min: 3, want: true},
-		"activate past min goes straight to N":     {current: 0, desired: 5, min: 2, want: true},
-		"deactivate: N to 0":                       {current: 4, desired: 0, want: true},
-		"deactivate 1 to 0":                        {current: 1, desired: 0, want: true},
-		"to idle below min":                        {current: 5, desired: 1, min: 3, want: true},
-		"from idle back to min":                    {current: 1, desired: 3, min: 3, want: true},
-		"raise to min":                             {current: 2, desired: 4, min: 4, want: true},
-		"between floor and max the HPA decides":    {current: 3, desired: 7, min: 0},
-		"scale-down inside the range is the HPA's": {current: 7, desired: 2, min: 1},
-		"at the floor and staying":                 {current: 1, desired: 1},
-		"zero and staying zero":                    {current: 0, desired: 0},
-		"idle and staying idle":                    {current: 1, desired: 1, min: 3},
-		"min 0 counts as a floor of 1":             {current: 1, desired: 2, min: 0},
-		"min 1 to 1 is no write":                   {current: 1, desired: 1, min: 1},
+		"activate: 0 to 1":                                      {current: 0, desired: 1, want: true},
+		"activate to min: 0 to 3":                               {current: 0, desired: 3, min: 3, want: true},
+		"activate past min goes straight to N":                  {current: 0, desired: 5, min: 2, want: true},
+		"deactivate: N to 0":                                    {current: 4, desired: 0, want: true},
+		"deactivate 1 to 0":                                     {current: 1, desired: 0, want: true},
+		"to idle below min":                                     {current: 5, desired: 1, min: 3, want: true},
+		"from idle back to min":                                 {current: 1, desired: 3, min: 3, want: true},
+		"raise to min":                                          {current: 2, desired: 4, min: 4, want: true},
+		"between floor and max the HPA decides":                 {current: 3, desired: 7, min: 0},
+		"scale-down inside the range is the HPA's":              {current: 7, desired: 2, min: 1},
+		"at the floor and staying":                              {current: 1, desired: 1},
+		"zero and staying zero":                                 {current: 0, desired: 0},
+		"idle and staying idle":                                 {current: 1, desired: 1, min: 3},
+		"min 0 counts as a floor of 1":                          {current: 1, desired: 2, min: 0},
+		"min 1 to 1 is no write":                                {current: 1, desired: 1, min: 1},
+		"fast path raises inside the HPA's range":               {current: 1, desired: 20, reason: msg.ReasonFastPath, want: true},
+		"fast path from zero":                                   {current: 0, desired: 20, reason: msg.ReasonFastPath, want: true},
+		"fast path above min":                                   {current: 4, desired: 9, min: 3, reason: msg.ReasonFastPath, want: true},
+		"fast path never lowers a count the HPA raised past it": {current: 25, desired: 20, reason: msg.ReasonFastPath},
+		"fast path at the count is no write":                    {current: 20, desired: 20, reason: msg.ReasonFastPath},
+		"an hpa decision inside the range is the HPA's":         {current: 1, desired: 20, reason: msg.ReasonHPA},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := NeedsScaleWrite(tc.current, tc.desired, tc.min); got != tc.want {
-				t.Errorf("NeedsScaleWrite(%d, %d, min %d) = %v, want %v", tc.current, tc.desired, tc.min, got, tc.want)
+			if got := NeedsScaleWrite(tc.current, tc.desired, tc.min, tc.reason); got != tc.want {
+				t.Errorf("NeedsScaleWrite(%d, %d, min %d, %q) = %v, want %v", tc.current, tc.desired, tc.min, tc.reason, got, tc.want)
 			}
 		})
 	}
@@ -43,6 +50,7 @@ func TestMayNeedScaleWrite(t *testing.T) {
 	tests := map[string]struct {
 		current, desired int32
 		known            *int32
+		reason           msg.Reason
 		want             bool
 	}{
 		"the decision sees zero":                      {current: 0, desired: 1, want: true},
@@ -52,10 +60,13 @@ func TestMayNeedScaleWrite(t *testing.T) {
 		"steady in range by both views":               {current: 3, desired: 5, known: new(int32(3))},
 		"deactivate seen by the decision, none known": {current: 2, desired: 0, want: true},
 		"the decision lags on a deactivation as well": {current: 0, desired: 0, known: new(int32(2)), want: true},
+		"a fast-path step":                            {current: 1, desired: 20, reason: msg.ReasonFastPath, want: true},
+		"a fast-path decision the count has reached":  {current: 1, desired: 20, known: new(int32(20)), reason: msg.ReasonFastPath, want: true},
+		"the HPA's own target":                        {current: 1, desired: 20, known: new(int32(1)), reason: msg.ReasonHPA},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			d := msg.Decision{CurrentReplicas: tc.current, DesiredReplicas: tc.desired}
+			d := msg.Decision{CurrentReplicas: tc.current, DesiredReplicas: tc.desired, Reason: tc.reason}
 			if got := mayNeedScaleWrite(d, tc.known, 0); got != tc.want {
 				t.Errorf("mayNeedScaleWrite = %v, want %v", got, tc.want)
 			}

@@ -53,29 +53,33 @@ func targetOf(so *v1alpha1.ScaledObject) (target.Ref, bool) {
 	return target.Ref{Namespace: so.Namespace, Name: so.Spec.ScaleTargetRef.Name, GVKR: *so.Status.ScaleTargetGVKR}, true
 }
 
-// scale writes the decided replicas when NeedsScaleWrite says so, judged on the count read
-// just before the write (and read again if the write conflicts).
+// scale writes the decided replicas, within maxReplicaCount, when NeedsScaleWrite says so,
+// judged on the count read just before the write (and read again if the write conflicts).
 func (a *Applier) scale(ctx context.Context, so *v1alpha1.ScaledObject, t target.Ref, d msg.Decision, m memo) (memo, error) {
-	minReplicas := v1alpha1.DefaultMinReplicaCount
+	minReplicas, maxReplicas := v1alpha1.DefaultMinReplicaCount, v1alpha1.DefaultMaxReplicaCount
 	if so.Spec.MinReplicaCount != nil {
 		minReplicas = *so.Spec.MinReplicaCount
 	}
+	if so.Spec.MaxReplicaCount != nil {
+		maxReplicas = *so.Spec.MaxReplicaCount
+	}
+	desired := min(d.DesiredReplicas, max(maxReplicas, minReplicas, 1))
 	if !mayNeedScaleWrite(d, m.replicas, minReplicas) {
 		return m, nil
 	}
 	mv, err := a.Targets.Scale(ctx, t, func(current int32) (int32, bool) {
-		return d.DesiredReplicas, NeedsScaleWrite(current, d.DesiredReplicas, minReplicas)
+		return desired, NeedsScaleWrite(current, desired, minReplicas, d.Reason)
 	})
 	ref := action.Ref(msg.ScaledObject, so)
-	up := d.DesiredReplicas > mv.From
+	up := desired > mv.From
 	if err != nil {
 		m.replicas = nil
-		a.record(ref, d, msg.OpScale, msg.Count(mv.From), msg.Count(d.DesiredReplicas), err)
+		a.record(ref, d, msg.OpScale, msg.Count(mv.From), msg.Count(desired), err)
 		reason := controller.EventDeactivationFailed
 		if up {
 			reason = controller.EventActivationFailed
 		}
-		a.Events.Eventf(so, nil, corev1.EventTypeWarning, reason, string(msg.OpScale), "scale %s to %d: %v", t, d.DesiredReplicas, err)
+		a.Events.Eventf(so, nil, corev1.EventTypeWarning, reason, string(msg.OpScale), "scale %s to %d: %v", t, desired, err)
 		return m, err
 	}
 	m.replicas = &mv.To
@@ -83,6 +87,11 @@ func (a *Applier) scale(ctx context.Context, so *v1alpha1.ScaledObject, t target
 		return m, nil
 	}
 	a.record(ref, d, msg.OpScale, msg.Count(mv.From), msg.Count(mv.To), nil)
+	if up && mv.From >= max(minReplicas, 1) {
+		// A fast-path step inside the HPA's range is no activation: its Action on the bus
+		// records it, and an Event per step would flood the object's events.
+		return m, nil
+	}
 	reason := controller.EventDeactivated
 	if up {
 		reason = controller.EventActivated
