@@ -39,9 +39,6 @@ func (n *natsJetStream) watchStream(ctx context.Context, w *watch) error {
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { w.log.Warn("nats client error", "error", err) }))
 	if err != nil {
-		if errors.Is(err, nats.ErrAuthorization) {
-			return permanent(fmt.Errorf("connect: %w", err))
-		}
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer nc.Close()

@@ -2,15 +2,16 @@ package scaler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
+
+// listenAppName names the LISTEN connections, unless the connection string names them.
+const listenAppName = "ebb-poller wake-ups"
 
 // postgreSQLListen is a postgresql trigger with a notifyChannel: it also wakes on every NOTIFY
 // on the channel, received on one dedicated connection per database and channel.
@@ -25,6 +26,9 @@ type postgreSQLListen struct {
 
 func newPostgreSQLListen(s *postgreSQL, cfg *pgx.ConnConfig, conn, channel string, d Deps) *postgreSQLListen {
 	cfg = cfg.Copy()
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = listenAppName // shows in pg_stat_activity
+	}
 	// A quiet wait times out to check the connection: a deadline, not pgx's default cancel
 	// request, ends it and leaves the connection usable.
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
@@ -43,7 +47,7 @@ func (p *postgreSQLListen) Wake(ctx context.Context, fire func()) (stop func(), 
 func (p *postgreSQLListen) listen(ctx context.Context, w *watch) error {
 	conn, err := pgx.ConnectConfig(ctx, p.cfg.Copy())
 	if err != nil {
-		return listenError("connect", err)
+		return fmt.Errorf("connect: %w", err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
@@ -51,7 +55,7 @@ func (p *postgreSQLListen) listen(ctx context.Context, w *watch) error {
 		_ = conn.Close(ctx)
 	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{p.channel}.Sanitize()); err != nil {
-		return listenError("listen", err)
+		return fmt.Errorf("listen: %w", err)
 	}
 	w.ready()
 	for {
@@ -77,15 +81,4 @@ func ping(ctx context.Context, conn *pgx.Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	return conn.Ping(ctx)
-}
-
-// listenError wraps err; refused credentials or privileges (SQLSTATE class 28 or 42501) are
-// permanent until the trigger's parameters change.
-func listenError(op string, err error) error {
-	err = fmt.Errorf("%s: %w", op, err)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "28") || pe.Code == "42501") {
-		return permanent(err)
-	}
-	return err
 }

@@ -171,8 +171,9 @@ func wakeOn(ctx context.Context, p *Pool, key string, log *slog.Logger, run watc
 	}, nil
 }
 
-// permanentError is a subscription failure that retrying cannot mend (the source refuses the
-// credentials, or has nothing to subscribe to); the watch gives up until its triggers change.
+// permanentError is a subscription failure that retrying cannot mend (the trigger's settings
+// leave nothing to subscribe to); the watch gives up until its triggers change. Refused
+// credentials are not permanent: they may be fixed on the server.
 type permanentError struct{ err error }
 
 func (e permanentError) Error() string { return e.err.Error() }
