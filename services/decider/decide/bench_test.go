@@ -40,3 +40,16 @@ func BenchmarkJobs(b *testing.B) {
 		Jobs(in)
 	}
 }
+
+// BenchmarkReplicasFastPath is an active decision whose fast-path step is bounded by
+// behavior.scaleUp, with the object's model kept across decisions as the decider keeps it
+// (its history stays bounded: recommendations and events reuse slots once out of window).
+func BenchmarkReplicasFastPath(b *testing.B) {
+	p := compile(b, object(fast, scaleUp(30, podsPolicy(4, 15), percentPolicy(100, 15))))
+	in := Input{Now: now, Policy: p, Replicas: 3, LastActive: now, Readings: values(100), ScaleUp: p.NewScaleUp()}
+	b.ReportAllocs()
+	for b.Loop() {
+		in.Now = in.Now.Add(time.Second)
+		Replicas(in)
+	}
+}
