@@ -84,7 +84,9 @@ type object struct {
 	outcome  string    // of the last decision published, for the log
 	// scaleUp is the fast path's model of the spec's scale-up rules, with the steps of this
 	// replica's decisions since it took the object or the spec last changed; nil until the
-	// first decision. Not saved: a replica that takes over starts it afresh.
+	// first decision. Not saved: a replica that takes over starts it afresh, which waits out
+	// a scale-up stabilization window as a new HPA would, but forgets the steps taken in the
+	// policies' current period.
 	scaleUp *decide.ScaleUp
 }
 

@@ -267,7 +267,9 @@ func (h *HPA) stabilize(now time.Time, desired int32) (upRec, downRec int32) {
 // LimitUp is the scale-up half of a sync with behavior, run at any instant rather than every
 // SyncPeriod: it records desired (the metrics' proposal) as a recommendation and returns the
 // count the scale-up stabilization window and rate limits allow from current, within
-// maxReplicas, recording the rise as a scale event. It never goes below current: a lower
+// maxReplicas, recording the rise as a scale event. Like the first sync, the first call also
+// records current as a recommendation, so a model without history (a restarted decider) waits
+// out a scale-up window before it rises, as a new HPA does. It never goes below current: a lower
 // proposal is recorded and current returned with DesiredWithinRange. ebb's fast path drives a
 // model of its own with it; without behavior there is nothing to limit and desired is
 // returned within [current, maxReplicas].
@@ -277,6 +279,10 @@ func (h *HPA) LimitUp(now time.Time, current, desired int32) (int32, Condition) 
 			return max(current, h.spec.MaxReplicas), TooManyReplicas
 		}
 		return max(current, desired), DesiredWithinRange
+	}
+	if !h.started {
+		h.started = true
+		h.recs = append(h.recs, recommendation{current, now})
 	}
 	upRec, _ := h.stabilize(now, desired)
 	target, cond := max(current, upRec), DesiredWithinRange

@@ -88,6 +88,14 @@ func TestLimitUp(t *testing.T) {
 				{at: 21 * time.Second, current: 9, desired: 20, want: 13, condition: ScaleUpLimit},
 			},
 		},
+		"a model without history waits out the window from its first call": {
+			behavior: up(rules(20, "", percent(1000, 15))), max: 100,
+			calls: []call{
+				{current: 2, desired: 20, want: 2, condition: ScaleUpStabilized},
+				{at: 10 * time.Second, current: 2, desired: 20, want: 2, condition: ScaleUpStabilized},
+				{at: 21 * time.Second, current: 2, desired: 20, want: 20, condition: DesiredWithinRange},
+			},
+		},
 		"disabled scale-up never rises": {
 			behavior: up(rules(0, autoscalingv2.DisabledPolicySelect)), max: 100,
 			calls: []call{{current: 1, desired: 20, want: 1, condition: ScaleUpLimit}},
