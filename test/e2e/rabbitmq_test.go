@@ -10,74 +10,36 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"ebb.dev/test/servers/rabbitmq"
 )
 
-var triggerAuthentications = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "triggerauthentications"}
-
-// TestRabbitMQConsumer is the story ebb exists for: a consumer at zero wakes when 100
-// messages arrive, the HPA takes it to 100/5 = 20 replicas, and when the queue is drained it
-// goes back to zero after the cooldown. The broker's password lives in a Secret referenced by
-// a TriggerAuthentication, and every step shows in `ebb tap`.
-func TestRabbitMQConsumer(t *testing.T) {
-	broker := rabbitmq.StartT(t, rabbitmq.Options{})
+// rabbitMQConsumer is the story ebb exists for: a consumer at zero wakes when 100 messages
+// arrive, the HPA takes it to 100/5 = 20 replicas (ebb's fast path is off here, so the HPA
+// does it), and when the queue is drained it goes back to zero after the cooldown. The broker's password lives in a Secret referenced by a
+// TriggerAuthentication, and every step shows in `ebb tap`.
+func rabbitMQConsumer(t *testing.T, e *env) {
 	ctx := t.Context()
-	for _, err := range []error{
-		broker.AddVhost(ctx, "shop"),
-		broker.AddUser(ctx, "consumer", "q7-secret-pw"),
-		broker.Permit(ctx, "shop", "consumer"),
-		broker.DeclareQueue(ctx, "shop", "orders"),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	url := broker.AMQPURL("consumer", "q7-secret-pw", "shop")
-
-	s := Start(t, Options{EBB: ebbBinary})
-	createDeployment(t, s, "shop", "consumer", 0)
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "rabbitmq", Namespace: "shop"},
-		StringData: map[string]string{"host": url},
-	}
-	if _, err := s.Kube.CoreV1().Secrets("shop").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	s.apply(t, triggerAuthentications, map[string]any{
-		"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
-		"metadata": map[string]any{"name": "rabbitmq", "namespace": "shop"},
-		"spec": map[string]any{"secretTargetRef": []any{
-			map[string]any{"parameter": "host", "name": "rabbitmq", "key": "host"},
+	url := e.rabbitQueue(t, "shop", "consumer", "q7-secret-pw", "orders")
+	e.Namespace(t, "shop")
+	createDeployment(t, e.Stack, "shop", "consumer", 0)
+	e.triggerAuthentication(t, "shop", "rabbitmq", url)
+	e.apply(t, scaledObjects, hpaOnly(scaledObjectManifest("shop", "consumer", map[string]any{
+		"cooldownPeriod":  int64(10),
+		"maxReplicaCount": int64(30),
+		"triggers": []any{map[string]any{
+			"type":              "rabbitmq",
+			"metadata":          map[string]any{"queueName": "orders", "mode": "QueueLength", "value": "5"},
+			"authenticationRef": map[string]any{"name": "rabbitmq"},
 		}},
-	})
-	s.apply(t, scaledObjects, map[string]any{
-		"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-		"metadata": map[string]any{"name": "consumer", "namespace": "shop"},
-		"spec": map[string]any{
-			"scaleTargetRef":  map[string]any{"name": "consumer"},
-			"pollingInterval": int64(1),
-			"cooldownPeriod":  int64(10),
-			"maxReplicaCount": int64(30),
-			"advanced":        map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": fastBehavior()}},
-			"triggers": []any{map[string]any{
-				"type":              "rabbitmq",
-				"metadata":          map[string]any{"queueName": "orders", "mode": "QueueLength", "value": "5"},
-				"authenticationRef": map[string]any{"name": "rabbitmq"},
-			}},
-		},
-	})
+	})))
 
 	publish(t, url, "orders", 100)
-	s.WaitForReplicas(t, "shop", "consumer", 1, 30*time.Second)
-	s.WaitForReplicas(t, "shop", "consumer", 20, 90*time.Second)
+	e.WaitForReplicas(t, "shop", "consumer", 1, 30*time.Second)
+	e.WaitForReplicas(t, "shop", "consumer", 20, 90*time.Second)
 
 	purge(t, url, "orders")
-	s.WaitForReplicas(t, "shop", "consumer", 0, 90*time.Second)
+	e.WaitForReplicas(t, "shop", "consumer", 0, 90*time.Second)
 
-	timeline, err := s.Tap(ctx, "-namespace", "shop", "-name", "consumer")
+	timeline, err := e.Tap(ctx, "-namespace", "shop", "-name", "consumer")
 	if err != nil {
 		t.Fatalf("ebb tap: %v\n%s", err, timeline)
 	}
@@ -91,29 +53,64 @@ func TestRabbitMQConsumer(t *testing.T) {
 	}
 }
 
-// fastBehavior lets each HPA sync go straight to its recommendation, in both directions, so
-// the test waits for one 15 s sync rather than for the default max(2x, 4) growth.
-func fastBehavior() map[string]any {
-	rules := map[string]any{
-		"stabilizationWindowSeconds": int64(0),
-		"policies":                   []any{map[string]any{"type": "Percent", "value": int64(1000), "periodSeconds": int64(15)}},
+// rabbitQueue gives a scenario its own vhost, user and queue on the shared broker, and
+// returns the AMQP URL with that user's password.
+func (e *env) rabbitQueue(t *testing.T, vhost, user, password, queue string) string {
+	t.Helper()
+	ctx := t.Context()
+	for _, err := range []error{
+		e.rabbit.AddVhost(ctx, vhost),
+		e.rabbit.AddUser(ctx, user, password),
+		e.rabbit.Permit(ctx, vhost, user),
+		e.rabbit.DeclareQueue(ctx, vhost, queue),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	return map[string]any{"scaleUp": rules, "scaleDown": rules}
+	return e.rabbit.AMQPURL(user, password, vhost)
+}
+
+// triggerAuthentication puts host (an AMQP URL with credentials) in a Secret and references
+// it from a TriggerAuthentication, both called name.
+func (e *env) triggerAuthentication(t *testing.T, namespace, name, host string) {
+	t.Helper()
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		StringData: map[string]string{"host": host},
+	}
+	if _, err := e.Kube.CoreV1().Secrets(namespace).Create(t.Context(), secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.apply(t, triggerAuthentications, map[string]any{
+		"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+		"metadata": map[string]any{"name": name, "namespace": namespace},
+		"spec": map[string]any{"secretTargetRef": []any{
+			map[string]any{"parameter": "host", "name": name, "key": "host"},
+		}},
+	})
+}
+
+// amqpChannel opens a channel to url, closed when the test ends.
+func amqpChannel(t *testing.T, url string) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }
 
 // publish sends n persistent messages to queue and waits for the broker's confirms, so the
 // queue holds them all when it returns.
 func publish(t *testing.T, url, queue string, n int) {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := amqpChannel(t, url)
 	if err := ch.Confirm(false); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +118,7 @@ func publish(t *testing.T, url, queue string, n int) {
 	defer cancel()
 	for i := range n {
 		confirm, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, false, false,
-			amqp.Publishing{DeliveryMode: amqp.Persistent, Body: fmt.Appendf(nil, "order %d", i)})
+			amqp.Publishing{DeliveryMode: amqp.Persistent, Body: fmt.Appendf(nil, "message %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,27 +128,10 @@ func publish(t *testing.T, url, queue string, n int) {
 	}
 }
 
+// purge drops every message of queue.
 func purge(t *testing.T, url, queue string) {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
+	if _, err := amqpChannel(t, url).QueuePurge(queue, false); err != nil {
 		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ch.QueuePurge(queue, false); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// apply creates obj (an unstructured manifest) in its namespace.
-func (s *Stack) apply(t *testing.T, gvr schema.GroupVersionResource, obj map[string]any) {
-	t.Helper()
-	u := &unstructured.Unstructured{Object: obj}
-	if _, err := s.Dynamic.Resource(gvr).Namespace(u.GetNamespace()).Create(t.Context(), u, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create %s %s: %v", u.GetKind(), u.GetName(), err)
 	}
 }
