@@ -16,7 +16,7 @@ func TestRunSimulate(t *testing.T) {
 	}{
 		"a sample object and timeline print the table": {
 			args:     []string{"simulate", "-f", "../../examples/simulate/burst.yaml", "-t", "../../examples/simulate/burst.jsonl"},
-			wantCode: 0, wantStdout: "peak 20 replicas at 1m15s"},
+			wantCode: 0, wantStdout: "peak 20 replicas at 20s, 0s after the first active poll"},
 		"json output prints one event per line": {
 			args:     []string{"simulate", "-o", "json", "-f", "../../examples/simulate/jobs.yaml", "-t", "../../examples/simulate/jobs.jsonl"},
 			wantCode: 0, wantStdout: `{"at":"0s","kind":"poll"`},
