@@ -29,7 +29,7 @@ type Reader interface {
 
 // Waker is a Reader whose source can say that work arrived: it calls fire then, until stop is
 // called or ctx ends, and the trigger is polled at once, outside its schedule (at most once
-// per wakeGap). A wake-up is only a hint; the value always comes from Read. Subscriptions
+// per 100 ms). A wake-up is only a hint; the value always comes from Read. Subscriptions
 // that fail are the Waker's to log and retry: the schedule goes on regardless.
 type Waker interface {
 	Wake(ctx context.Context, fire func()) (stop func(), err error)

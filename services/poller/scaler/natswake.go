@@ -31,10 +31,16 @@ func (n *natsJetStream) watchStream(ctx context.Context, w *watch) error {
 		return err
 	}
 	closed := make(chan struct{})
-	nc, err := nats.Connect(url, nats.Name("ebb-poller"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
-		nats.NoCallbacksAfterClientClose(),
-		// nats.go reconnects and subscribes again by itself: the watch only follows along.
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { w.lost(fmt.Errorf("disconnected: %w", err)) }),
+	nc, err := nats.Connect(url, nats.Name("ebb-poller"), nats.NoCallbacksAfterClientClose(),
+		// nats.go reconnects and subscribes again by itself, at the watch's pace; the watch
+		// only follows along.
+		nats.MaxReconnects(-1), nats.CustomReconnectDelay(func(attempts int) time.Duration { return retryDelay(attempts - 1) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				err = errors.New("connection lost")
+			}
+			w.lost(fmt.Errorf("disconnected: %w", err))
+		}),
 		nats.ReconnectHandler(func(*nats.Conn) { w.ready() }),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { w.log.Warn("nats client error", "error", err) }))
@@ -53,7 +59,7 @@ func (n *natsJetStream) watchStream(ctx context.Context, w *watch) error {
 			return err
 		}
 		// Flushed, the subscriptions are in place before anyone reads the stream.
-		if err := nc.FlushTimeout(checkTimeout); err != nil && first {
+		if err := flush(ctx, nc); err != nil && first {
 			unsubscribe(subs)
 			return fmt.Errorf("subscribe: %w", err)
 		}
@@ -75,6 +81,12 @@ func (n *natsJetStream) watchStream(ctx context.Context, w *watch) error {
 		default:
 		}
 	}
+}
+
+func flush(ctx context.Context, nc *nats.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	return nc.FlushWithContext(ctx)
 }
 
 // clientURL is natsServerURL, or else the monitoring host at the client port /varz reports.

@@ -53,28 +53,37 @@ func startWatch(log *slog.Logger, run watchFunc) *watch {
 
 func (w *watch) loop(ctx context.Context, run watchFunc) {
 	defer close(w.done)
-	delay := watchRetryMin
+	attempt := 0
 	for {
 		err := run(ctx, w)
 		if ctx.Err() != nil {
 			return
 		}
 		if w.lost(err) {
-			delay = watchRetryMin // it was up: a new failure starts the backoff over
+			attempt = 0 // it was up: a new failure starts the backoff over
 		}
 		if errors.As(err, new(permanentError)) {
 			<-ctx.Done()
 			return
 		}
-		// Jitter keeps the watches of one restarted server from retrying in step.
-		wait := delay/2 + rand.N(delay/2+1)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-time.After(retryDelay(attempt)):
 		}
-		delay = min(2*delay, watchRetryMax)
+		attempt++
 	}
+}
+
+// retryDelay is the wait before retry attempt (0 for the first): watchRetryMin doubled per
+// attempt up to watchRetryMax, less a random part of up to a half, so the watches of one
+// restarted server do not retry in step.
+func retryDelay(attempt int) time.Duration {
+	d := watchRetryMax
+	if attempt < 16 {
+		d = min(watchRetryMin<<attempt, watchRetryMax)
+	}
+	return d/2 + rand.N(d/2+1)
 }
 
 // ready says the subscription is up. After a failure it wakes every trigger: news may have

@@ -109,3 +109,25 @@ func (l *logBuffer) await(t testing.TB, s string, within time.Duration) {
 	t.Helper()
 	waitUntil(t, "a log line with "+s, within, func() bool { return strings.Contains(l.String(), s) })
 }
+
+func TestRetryDelay(t *testing.T) {
+	tests := map[string]struct {
+		attempt  int
+		min, max time.Duration
+	}{
+		"first retry":           {attempt: 0, min: 250 * time.Millisecond, max: 500 * time.Millisecond},
+		"fourth retry, doubled": {attempt: 3, min: 2 * time.Second, max: 4 * time.Second},
+		"capped":                {attempt: 7, min: 15 * time.Second, max: 30 * time.Second},
+		"far beyond the cap":    {attempt: 100, min: 15 * time.Second, max: 30 * time.Second},
+		"second retry":          {attempt: 1, min: 500 * time.Millisecond, max: time.Second},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			for range 1000 { // the random part stays within bounds
+				if d := retryDelay(tc.attempt); d < tc.min || d > tc.max {
+					t.Fatalf("retryDelay(%d) = %v, want %v to %v", tc.attempt, d, tc.min, tc.max)
+				}
+			}
+		})
+	}
+}
