@@ -37,7 +37,7 @@ func TestScaledJob(t *testing.T) {
 	e.create(t, sj)
 	e.jobCondition(t, sj, v1alpha1.ConditionReady, metav1.ConditionTrue)
 
-	first := e.decide(t, sj, msg.ScaledJob, createJobs(3))
+	first := e.decide(t, sj, msg.ScaledJob, createJobs(0, 3))
 	created := e.jobs(t, sj, 3)
 	for _, j := range created {
 		owner := metav1.GetControllerOf(&j)
@@ -55,7 +55,7 @@ func TestScaledJob(t *testing.T) {
 	e.publish(t, first)
 	stop()
 	e.runActuator(t, e.config("second"))
-	e.decide(t, sj, msg.ScaledJob, createJobs(1))
+	e.decide(t, sj, msg.ScaledJob, createJobs(3, 1))
 	all := e.jobs(t, sj, 4)
 	if n := len(e.actions.match(ns, sj.Name, msg.OpJobCreate)); n != 2 {
 		t.Errorf("%d job-create actions, want 2 (one per distinct decision)", n)
@@ -74,12 +74,12 @@ func TestScaledJob(t *testing.T) {
 	}
 
 	// Rollout: a spec change deletes running Jobs of the old spec, unless gradual.
-	e.decide(t, sj, msg.ScaledJob, createJobs(2))
+	e.decide(t, sj, msg.ScaledJob, createJobs(0, 2))
 	e.jobs(t, sj, 4)
 	e.update(t, sj, func() { sj.Spec.JobTargetRef.Template.Spec.Containers[0].Image = "resize:2" })
 	e.jobs(t, sj, 2)
 	e.update(t, sj, func() { sj.Spec.Rollout.Strategy = "gradual" })
-	e.decide(t, sj, msg.ScaledJob, createJobs(1))
+	e.decide(t, sj, msg.ScaledJob, createJobs(0, 1))
 	e.jobs(t, sj, 3)
 	e.update(t, sj, func() { sj.Spec.JobTargetRef.Template.Spec.Containers[0].Image = "resize:3" })
 	e.never(t, "a gradual rollout deleted a running Job", 2*time.Second, func(ctx context.Context) bool {
@@ -88,9 +88,11 @@ func TestScaledJob(t *testing.T) {
 	})
 }
 
-func createJobs(n int32) func(*msg.Decision) {
+// createJobs makes a decision to create n Jobs next to the running ones, as the decider
+// counted them.
+func createJobs(running, n int32) func(*msg.Decision) {
 	return func(d *msg.Decision) {
-		d.Reason, d.Active, d.Jobs = msg.ReasonJobs, true, &msg.Jobs{Create: n}
+		d.Reason, d.Active, d.Jobs = msg.ReasonJobs, true, &msg.Jobs{Running: running, Create: n}
 	}
 }
 

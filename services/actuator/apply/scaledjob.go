@@ -45,25 +45,32 @@ func (a *Applier) scaledJob(ctx context.Context, nn types.NamespacedName, d msg.
 	return m, a.writeJobStatus(ctx, &sj, d, m)
 }
 
-// createJobs creates the Jobs d asks for, less those an earlier attempt at the same decision
-// already created: every Job carries its decision's tag, counted on the API server itself so
-// a repeated decision, a retry or a new leader never creates a Job twice.
+// createJobs creates the Jobs d asks for, counted against the ScaledJob's Jobs as the API
+// server has them now (see jobsToCreate): every Job carries its decision's tag, so a repeated
+// decision, a retry or a new leader never creates a Job twice, and a decision made before an
+// earlier one's Jobs existed does not create them again.
 func (a *Applier) createJobs(ctx context.Context, sj *v1alpha1.ScaledJob, d msg.Decision) error {
 	tag := jobs.DecisionTag(d.DecidedAt)
 	var list batchv1.JobList
-	if err := a.Reader.List(ctx, &list, client.InNamespace(sj.Namespace),
-		client.MatchingLabels{v1alpha1.ScaledJobNameLabel: sj.Name, jobs.DecisionLabel: tag}); err != nil {
+	if err := a.Reader.List(ctx, &list, client.InNamespace(sj.Namespace), client.MatchingLabels{v1alpha1.ScaledJobNameLabel: sj.Name}); err != nil {
 		return fmt.Errorf("list Jobs of %s/%s: %w", sj.Namespace, sj.Name, err)
 	}
-	have := int32(0)
+	var have, running int32
 	for i := range list.Items {
-		if owner := metav1.GetControllerOfNoCopy(&list.Items[i]); owner != nil && owner.UID == sj.UID {
+		j := &list.Items[i]
+		if owner := metav1.GetControllerOfNoCopy(j); owner == nil || owner.UID != sj.UID {
+			continue
+		}
+		if j.Labels[jobs.DecisionLabel] == tag {
 			have++
+		}
+		if jobs.StateOf(j) == jobs.Running {
+			running++
 		}
 	}
 	var errs []error
 	created := int32(0)
-	for range d.Jobs.Create - min(have, d.Jobs.Create) {
+	for range jobsToCreate(*d.Jobs, have, running) {
 		if err := a.Client.Create(ctx, jobs.New(sj, tag)); err != nil {
 			errs = append(errs, fmt.Errorf("create Job for %s/%s: %w", sj.Namespace, sj.Name, err))
 			break
@@ -74,7 +81,6 @@ func (a *Applier) createJobs(ctx context.Context, sj *v1alpha1.ScaledJob, d msg.
 	if created == 0 && err == nil {
 		return nil
 	}
-	running := d.Jobs.Running + have
 	a.record(action.Ref(msg.ScaledJob, sj), d, msg.OpJobCreate, msg.Count(running), msg.Count(running+created), err)
 	if created > 0 {
 		a.Events.Eventf(sj, nil, corev1.EventTypeNormal, controller.EventJobsCreated, string(msg.OpJobCreate), "created %d Jobs", created)
@@ -83,6 +89,16 @@ func (a *Applier) createJobs(ctx context.Context, sj *v1alpha1.ScaledJob, d msg.
 		a.Events.Eventf(sj, nil, corev1.EventTypeWarning, controller.EventJobsCreationFailed, string(msg.OpJobCreate), "%v", err)
 	}
 	return err
+}
+
+// jobsToCreate is how many Jobs applying a decision creates: what it asks for less the have
+// Jobs an earlier attempt at it created, and no more than brings the Jobs running now up to
+// the count the decision meant to reach (its Running plus its Create). The decider counts
+// running Jobs from its cache when it decides; a decision made before an earlier decision's
+// Jobs appeared there, and applied after them (a busy actuator, a new leader), would
+// otherwise create the same Jobs a second time.
+func jobsToCreate(d msg.Jobs, have, running int32) int32 {
+	return max(0, min(d.Create-have, d.Running+d.Create-running))
 }
 
 // writeJobStatus records activity when it changes.
