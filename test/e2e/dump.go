@@ -14,7 +14,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The kinds a failed scenario shows, as `kubectl get so,sj,hpa,deploy,jobs -o yaml` would.
+// The resources the scenarios create; dumped are those a failed scenario shows, as
+// `kubectl get so,sj,hpa,deploy,jobs -o yaml` would.
 var (
 	scaledObjects          = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
 	scaledJobs             = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledjobs"}

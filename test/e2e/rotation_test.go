@@ -48,6 +48,9 @@ func secretRotation(t *testing.T, e *env) {
 		if strings.Contains(r.Error, pw) {
 			t.Errorf("reading error quotes a password: %s", r.Error)
 		}
+		if strings.Contains(e.Log("poller"), pw) {
+			t.Errorf("the poller logged a password")
+		}
 	}
 
 	// Rotate: the same Secret, the right password.
@@ -63,4 +66,7 @@ func secretRotation(t *testing.T, e *env) {
 	e.waitForScaledObject(t, ns, name, "its metric healthy", 30*time.Second, func(so *v1alpha1.ScaledObject) bool {
 		return so.Status.Health["s0-rabbitmq-"+queue].Status == v1alpha1.HealthStatusHappy
 	})
+	if strings.Contains(e.Log("poller"), rightPW) {
+		t.Errorf("the poller logged the rotated password")
+	}
 }
