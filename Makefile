@@ -69,7 +69,7 @@ bus-credentials: ## a random password for every bus user the kustomize overlays 
 CONTROLLER_GEN := $(BIN)/controller-gen
 GENERATED_PATHS := deploy/kustomize/base/crd/bases deploy/kustomize/base/webhook/manifests.yaml \
 	deploy/kustomize/base/rbac/actuator/role.yaml \
-	schemas/keda/v1alpha1/zz_generated.deepcopy.go
+	schemas/keda/v1alpha1/zz_generated.deepcopy.go schemas/msg/jsonschema docs/scalers.md
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## CRDs and the webhook configuration from kubebuilder markers
@@ -81,8 +81,9 @@ manifests: $(CONTROLLER_GEN) ## CRDs and the webhook configuration from kubebuil
 	  output:rbac:artifacts:config=../../deploy/kustomize/base/rbac/actuator
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## deepcopy functions of the API types
+generate: $(CONTROLLER_GEN) ## deepcopy functions of the API types, the messages' JSON Schemas, docs/scalers.md
 	cd schemas && $(CONTROLLER_GEN) object paths=./keda/...
+	cd schemas && go generate ./msg ./trigger
 
 .PHONY: verify
 verify: manifests generate ## regenerate, then fail if generated files differ from the commit
