@@ -14,6 +14,8 @@ import (
 type Env struct {
 	// EBB is the built ebb binary.
 	EBB string
+	// Repo is the ebb checkout: deploy/kustomize (CRDs, arguments) and the Go packages.
+	Repo string
 	// Dir is a scratch folder for this scenario (logs, stores, kubeconfigs).
 	Dir string
 	// Trials is how often a latency scenario repeats (the issues ask for 20, or 5 at least).
