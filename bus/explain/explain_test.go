@@ -206,6 +206,14 @@ func TestNext(t *testing.T) {
 				{Do: "scales to 1 to activate; from there the HPA decides between 1 and 30"},
 			},
 		},
+		"raised on the fast path": {
+			e: evidence(edit(msgtest.FastPathDecision(), func(d *msg.Decision) { d.CurrentReplicas, d.DesiredReplicas = 1, 20 }), scaledObject()),
+			want: []explain.Change{
+				{Do: "went from 1 to 20 at once on the fast path, without waiting for the HPA's sync; the HPA reads the same values and keeps it"},
+				{Do: "the HPA decides between 1 and 30; from the values served now it goes to 20"},
+				{Do: "scales to 0 300s after the last active reading", Unless: "once s0-rabbitmq-orders is at or below 2"},
+			},
+		},
 		"paused by annotation": {
 			e: evidence(edit(msgtest.Decision(), func(d *msg.Decision) { d.Reason, d.DesiredReplicas = msg.ReasonPaused, 1 }), scaledObject(func(so *v1alpha1.ScaledObject) {
 				so.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}

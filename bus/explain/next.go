@@ -28,6 +28,9 @@ func (x *explainer) next() []Change {
 		out = append(out, x.atRest(d)...)
 	case msg.ReasonActivate:
 		out = append(out, Change{Do: fmt.Sprintf("scales to %d to activate; from there the HPA decides between %s", d.DesiredReplicas, x.hpaRange())})
+	case msg.ReasonFastPath:
+		out = append(out, Change{Do: fmt.Sprintf("went from %d to %d at once on the fast path, without waiting for the HPA's sync; the HPA reads the same values and keeps it", d.CurrentReplicas, d.DesiredReplicas)})
+		out = append(out, x.hpa(d)...)
 	case msg.ReasonFailing:
 		out = append(out, Change{
 			Do:     fmt.Sprintf("stays at %d: the object is inactive while a trigger fails, and a failing trigger never scales it to zero", d.DesiredReplicas),

@@ -200,6 +200,10 @@ func testRejected(t *testing.T, e *env) {
 			doc("ScaledJob", "bad", `{jobTargetRef: `+jobSpec+`, triggers: [{type: redis, metadata: {address: "redis:6379", listName: jobs, listLength: lots}}]}`),
 			denySJ + `spec.triggers[0].metadata.listLength: Invalid value: "lots": must be an integer`,
 		},
+		"fast-scale-up that is no boolean": {
+			"apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: bad, annotations: {autoscaling.ebb.dev/fast-scale-up: \"off\"}}\nspec: {scaleTargetRef: {name: other}, triggers: [" + rabbit + "]}",
+			denySO + `metadata.annotations[autoscaling.ebb.dev/fast-scale-up]: Invalid value: "off": must be true or false`,
+		},
 		"ScaledJob running job percentage": {
 			doc("ScaledJob", "bad", `{jobTargetRef: `+jobSpec+`, scalingStrategy: {strategy: custom, customScalingRunningJobPercentage: half}, triggers: [`+rabbit+`]}`),
 			denySJ + `spec.scalingStrategy.customScalingRunningJobPercentage: Invalid value: "half": must be a non-negative decimal number such as 0.5`,

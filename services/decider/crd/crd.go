@@ -46,10 +46,9 @@ func ScaledObject(so *v1alpha1.ScaledObject, reg *trigger.Registry, params Param
 			errs = append(errs, merrs...)
 		}
 	}
-	var aerrs field.ErrorList
-	out.Pause, out.ForceActivation, aerrs = annotations(so.Annotations)
-	errs = append(errs, aerrs...)
-	out.FastScaleUp, aerrs = fastScaleUp(so.Annotations)
+	a, aerrs := v1alpha1.ParseScalingAnnotations(so.Annotations)
+	out.Pause = pause(a)
+	out.ForceActivation, out.FastScaleUp = a.ForceActivation, a.FastScaleUp
 	errs = append(errs, aerrs...)
 	return out, errs.ToAggregate()
 }
@@ -76,8 +75,8 @@ func ScaledJob(sj *v1alpha1.ScaledJob, reg *trigger.Registry, params Params) (de
 		}
 		out.RunningJobPercentage = pct
 	}
-	pause, _, aerrs := annotations(sj.Annotations)
-	out.Paused = pause.Paused
+	a, aerrs := v1alpha1.ParseScalingAnnotations(sj.Annotations)
+	out.Paused = a.Paused
 	errs = append(errs, aerrs...)
 	return out, errs.ToAggregate()
 }
@@ -136,50 +135,8 @@ func fallback(f *v1alpha1.Fallback) *decide.Fallback {
 	return &decide.Fallback{FailureThreshold: f.FailureThreshold, Replicas: f.Replicas, Behavior: decide.FallbackBehavior(f.Behavior)}
 }
 
-// annotations reads the pause and force-activation annotations; a value that is not a
-// boolean (or, for paused-replicas, a count) is an error rather than ignored.
-func annotations(a map[string]string) (decide.Pause, bool, field.ErrorList) {
-	root := field.NewPath("metadata", "annotations")
-	var p decide.Pause
-	var errs field.ErrorList
-	flag := func(key string) bool {
-		v, ok := a[key]
-		if !ok {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, field.Invalid(root.Key(key), v, "must be true or false"))
-		}
-		return b
-	}
-	if v, ok := a[v1alpha1.PausedReplicasAnnotation]; ok {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 0 {
-			errs = append(errs, field.Invalid(root.Key(v1alpha1.PausedReplicasAnnotation), v, "must be a replica count"))
-		} else {
-			count := int32(n)
-			p.Replicas = &count
-		}
-	}
-	p.Paused = flag(v1alpha1.PausedAnnotation)
-	p.ScaleIn = flag(v1alpha1.PausedScaleInAnnotation)
-	p.ScaleOut = flag(v1alpha1.PausedScaleOutAnnotation)
-	force := flag(v1alpha1.ForceActivationAnnotation)
-	return p, force, errs
-}
-
-// fastScaleUp reads autoscaling.ebb.dev/fast-scale-up: on unless "false".
-func fastScaleUp(a map[string]string) (bool, field.ErrorList) {
-	v, ok := a[v1alpha1.FastScaleUpAnnotation]
-	if !ok {
-		return true, nil
-	}
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return true, field.ErrorList{field.Invalid(field.NewPath("metadata", "annotations").Key(v1alpha1.FastScaleUpAnnotation), v, "must be true or false")}
-	}
-	return on, nil
+func pause(a v1alpha1.ScalingAnnotations) decide.Pause {
+	return decide.Pause{Replicas: a.PausedReplicas, Paused: a.Paused, ScaleIn: a.PausedScaleIn, ScaleOut: a.PausedScaleOut}
 }
 
 func deref(p *int32, def int32) int32 {

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,16 @@ func ScaledObject(so *v1alpha1.ScaledObject, f Facts, reg *trigger.Registry) fie
 	errs = append(errs, onlyResources(so, spec)...)
 	errs = append(errs, workload(so, f, spec)...)
 	errs = append(errs, requests(ts, f, spec.Child("triggers"))...)
+	errs = append(errs, ebbAnnotations(so.Annotations)...)
 	return errs
+}
+
+// ebbAnnotations rejects a malformed value of ebb's own annotations. KEDA's are left to the
+// decider, which reports them on the object: KEDA admits them, and its manifests must apply.
+func ebbAnnotations(a map[string]string) field.ErrorList {
+	_, errs := v1alpha1.ParseScalingAnnotations(a)
+	own := field.NewPath("metadata", "annotations").Key(v1alpha1.FastScaleUpAnnotation).String()
+	return slices.DeleteFunc(errs, func(e *field.Error) bool { return e.Field != own })
 }
 
 func value(p *int32, def int32) int32 {

@@ -264,6 +264,17 @@ func TestScaledObject(t *testing.T) {
 			}),
 			facts: Facts{HPAs: []autoscalingv2.HorizontalPodAutoscaler{hpa("worker", "worker", "")}},
 		},
+		"fast-scale-up that is no boolean": {
+			so: scaledObject(func(so *v1alpha1.ScaledObject) {
+				so.Annotations = map[string]string{"autoscaling.ebb.dev/fast-scale-up": "off", "autoscaling.keda.sh/paused": "maybe"}
+			}),
+			want: []string{`metadata.annotations[autoscaling.ebb.dev/fast-scale-up]: Invalid value: "off": must be true or false`},
+		},
+		"fast-scale-up false": {
+			so: scaledObject(func(so *v1alpha1.ScaledObject) {
+				so.Annotations = map[string]string{"autoscaling.ebb.dev/fast-scale-up": "false"}
+			}),
+		},
 		"foreign HPA taken over by transfer": {
 			so: scaledObject(func(so *v1alpha1.ScaledObject) {
 				so.Annotations = map[string]string{"scaledobject.keda.sh/transfer-hpa-ownership": "true"}
