@@ -17,7 +17,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout=30m
 ##@ Build
 .PHONY: build
 build: ## every binary into bin/
-	go build -o $(BIN)/ ebb.dev/cmd/ebb ebb.dev/test/cmd/ebb-cluster ebb.dev/test/cmd/ebb-demo
+	go build -o $(BIN)/ ebb.dev/cmd/ebb ebb.dev/test/cmd/ebb-cluster ebb.dev/test/cmd/ebb-demo ebb.dev/test/cmd/ebb-bench
 
 .PHONY: run
 run: kube-binaries build ## ebb live on a local control plane: a queue, a burst of work, 0→N→0 (Ctrl-C stops)
@@ -42,6 +42,13 @@ deps: kube-binaries ## and the Debian packages and npm tools the tests need
 .PHONY: test
 test: verify deps tools ## every test of every module (after checking generated files are current)
 	$(BIN)/gotestsum --format testname --jsonfile $(BIN)/test.json -- $(GO_TEST_FLAGS) work
+
+# BENCH_FLAGS go to ebb-bench, e.g. make bench BENCH_FLAGS='-quick -scenarios reaction'.
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: kube-binaries deps build ## benchmarks (Go micro benchmarks, reaction latency, …) into bench-results/<date>/report.md
+	$(BIN)/ebb-bench -ebb $(BIN)/ebb -repo $(CURDIR) -out $(CURDIR)/bench-results $(BENCH_FLAGS)
 
 .PHONY: lint
 lint: tools ## gofmt, go vet and staticcheck over every module
