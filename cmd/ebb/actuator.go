@@ -36,6 +36,7 @@ func runActuator(ctx context.Context, args []string, _ io.Writer) error {
 	fs.DurationVar(&le.RenewDeadline, "leader-election-renew-deadline", actuator.DefaultRenewDeadline, "how long the leader keeps trying to renew before it steps down")
 	fs.DurationVar(&le.RetryPeriod, "leader-election-retry-period", actuator.DefaultRetryPeriod, "how often the Lease is renewed or tried")
 	serveWebhook := fs.Bool("webhook", true, "serve the validating admission webhook")
+	manageHPA := fs.Bool("manage-hpa", true, "create and update each ScaledObject's HPA (false only for benchmarks without kube-controller-manager)")
 	fs.StringVar(&cfg.Webhook.Addr, "webhook-bind-address", ":9443", "address the webhook listens on")
 	dnsNames := fs.String("webhook-dns-names", "ebb-actuator-webhook.ebb-system.svc", "names in the webhook's certificate, comma-separated (its Service)")
 	fs.StringVar(&cfg.Webhook.ConfigurationName, "webhook-configuration", "ebb-admission", "ValidatingWebhookConfiguration whose caBundle the webhook keeps current")
@@ -52,6 +53,7 @@ func runActuator(ctx context.Context, args []string, _ io.Writer) error {
 	cfg.Bus = shared.busConfig(log)
 	cfg.QPS = float32(*qps)
 	cfg.DisableWebhook = !*serveWebhook
+	cfg.DisableHPA = !*manageHPA
 	for _, name := range strings.Split(*dnsNames, ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			cfg.Webhook.DNSNames = append(cfg.Webhook.DNSNames, name)

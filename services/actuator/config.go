@@ -29,6 +29,9 @@ type Config struct {
 	// Webhook is the admission webhook every replica serves, unless DisableWebhook.
 	Webhook        webhook.Config
 	DisableWebhook bool
+	// DisableHPA leaves HPAs alone: none is created, updated or deleted. For benchmarks only,
+	// where kube-controller-manager is off and HPAs would cost the API server and nothing else.
+	DisableHPA bool
 	// Workers apply decisions for different objects at once; 16 by default.
 	Workers int
 	// ReconcileWorkers reconcile different ScaledObjects (and ScaledJobs) at once; 4 by default.

@@ -107,7 +107,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	}
 	targets := target.New(mgr.GetRESTMapper(), scales)
 	events := mgr.GetEventRecorder("ebb-actuator")
-	so := &scaledobject.Reconciler{Client: mgr.GetClient(), Targets: targets, Triggers: trigger.Builtin(), Actions: actions, Events: events}
+	so := &scaledobject.Reconciler{Client: mgr.GetClient(), Targets: targets, Triggers: trigger.Builtin(), Actions: actions, Events: events,
+		SkipHPA: cfg.DisableHPA}
 	if err := so.SetupWithManager(mgr, cfg.ReconcileWorkers); err != nil {
 		return fmt.Errorf("set up ScaledObject reconciler: %w", err)
 	}

@@ -52,6 +52,8 @@ type Reconciler struct {
 	Triggers *trigger.Registry
 	Actions  action.Recorder
 	Events   events.EventRecorder
+	// SkipHPA leaves HPAs alone (benchmarks without kube-controller-manager only).
+	SkipHPA bool
 }
 
 // SetupWithManager registers the reconciler, woken by spec and metadata changes of
@@ -145,7 +147,7 @@ func (r *Reconciler) sync(ctx context.Context, so *v1alpha1.ScaledObject) (*stat
 	if pause.Replicas != nil {
 		return f, ctrl.Result{}, r.scaleTo(ctx, so, t, *pause.Replicas, controller.EventPausedReplicasApply)
 	}
-	if pause.Hold {
+	if pause.Hold || r.SkipHPA {
 		return f, ctrl.Result{}, nil
 	}
 	if err := r.deleteHPAs(ctx, so, desired.Name); err != nil {
