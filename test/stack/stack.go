@@ -114,9 +114,8 @@ func (s *Stack) startBus(ctx context.Context) error {
 	return s.procs["bus"].WaitLog(ctx, "ready at")
 }
 
-// StartService runs service (one of Services) as the process called name, and waits until it
-// listens: a second actuator is StartService(ctx, "actuator-2", "actuator"). A process that
-// exits first, say on a flag the manifests give and the binary does not know, is an error.
+// StartService runs service (one of Services) as the process called name: a second actuator
+// is StartService(ctx, "actuator-2", "actuator").
 func (s *Stack) StartService(ctx context.Context, name, service string) error {
 	args := []string{service}
 	if s.cfg.Args != nil {
@@ -126,21 +125,18 @@ func (s *Stack) StartService(ctx context.Context, name, service string) error {
 		}
 		args = deployed
 	}
-	local, port, err := s.localFlags(service)
+	kubeconfig := s.cfg.Kubeconfigs[service]
+	if kubeconfig == "" {
+		kubeconfig = s.cfg.Cluster.Kubeconfig
+	}
+	args = append(args, "-bus-url", s.BusURL, "-bus-user", string(role(service)),
+		"-bus-password-file", s.PasswordFile(role(service)), "-kubeconfig", kubeconfig, "-log-format", "text")
+	local, err := s.localFlags(service)
 	if err != nil {
 		return err
 	}
-	if missed := inCluster(args, local); len(missed) > 0 {
-		return fmt.Errorf("arguments of %s: %q hold a path or address of the cluster, and Start does not set "+
-			"them for this machine (see localFlags)", service, missed)
-	}
 	args = append(append(args, local...), s.cfg.Flags[name]...)
 	if err := s.run(name, args...); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := s.procs[name].WaitTCP(ctx, port); err != nil {
 		return err
 	}
 	if service == "metrics-api" {
@@ -149,72 +145,45 @@ func (s *Stack) StartService(ctx context.Context, name, service string) error {
 	return nil
 }
 
-// localFlags are the only flags Start sets over a service's deployed arguments: where the bus
-// and the API server are and who the service is to them, and its servers on loopback, on free
-// ports, with a certificate in Dir. port is the one that answers once the service is up.
-func (s *Stack) localFlags(service string) (flags []string, port int, err error) {
+// localFlags keep each service's servers on loopback, on free ports.
+func (s *Stack) localFlags(service string) ([]string, error) {
 	ports, err := proc.FreePorts(3)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
-	kubeconfig := s.cfg.Kubeconfigs[service]
-	if kubeconfig == "" {
-		kubeconfig = s.cfg.Cluster.Kubeconfig
-	}
-	flags = []string{"-bus-url", s.BusURL, "-bus-user", string(role(service)),
-		"-bus-password-file", s.PasswordFile(role(service)), "-kubeconfig", kubeconfig, "-log-format", "text"}
 	switch service {
 	case "metrics-api":
 		if s.metricsAt == 0 {
 			s.metricsAt = ports[0]
 		}
-		return append(flags, "-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
-			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS), s.metricsAt, nil
+		return []string{"-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
+			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS}, nil
 	case "poller", "decider":
-		return append(flags, "-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)), ports[0], nil
+		return []string{"-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)}, nil
 	case "actuator":
 		// The admission webhook has its own tests (test/api); here objects reach the actuator
 		// unvalidated, as with failurePolicy Ignore.
-		return append(flags, "-webhook=false", "-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1),
-			"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"), ports[0], nil
+		return []string{"-webhook=false", "-metrics-bind-address", addr(0), "-health-probe-bind-address", addr(1),
+			"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"}, nil
 	}
-	return nil, 0, fmt.Errorf("unknown service %q", service)
+	return nil, nil
 }
 
-// inCluster lists the flags of deployed (written -name=value, as the manifests write them)
-// whose value is a path in the container, an address to listen on or a URL of the cluster,
-// and that local does not set again: such a value cannot work on this machine.
-func inCluster(deployed, local []string) []string {
-	set := map[string]bool{}
-	for _, a := range local {
-		if name, ok := strings.CutPrefix(a, "-"); ok {
-			name, _, _ = strings.Cut(name, "=")
-			set[name] = true
-		}
-	}
-	var missed []string
-	for _, a := range deployed {
-		name, value, ok := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if !ok || set[name] {
-			continue
-		}
-		if strings.HasPrefix(value, "/") || strings.HasPrefix(value, ":") || strings.Contains(value, "://") {
-			missed = append(missed, a)
-		}
-	}
-	return missed
-}
-
-// registerMetricsAPI registers metrics-api, listening now, as the external metrics API with
-// the certificate it generated.
+// registerMetricsAPI waits for metrics-api's generated certificate and registers it as the
+// external metrics API.
 func (s *Stack) registerMetricsAPI(ctx context.Context) error {
 	crt := filepath.Join(s.cfg.Dir, "metrics-api-certs", "metrics-api.crt")
-	caBundle, err := os.ReadFile(crt)
-	if err != nil || len(caBundle) == 0 {
-		return fmt.Errorf("metrics-api listens without a certificate in %s: %v", crt, err)
+	deadline := time.Now().Add(30 * time.Second)
+	var caBundle []byte
+	for len(caBundle) == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("metrics-api wrote no certificate to %s within 30s:\n%s", crt, s.Log("metrics-api"))
+		}
+		time.Sleep(50 * time.Millisecond)
+		caBundle, _ = os.ReadFile(crt)
 	}
-	err = s.cfg.Cluster.RegisterExternalMetrics(ctx, s.metricsAt, caBundle)
+	err := s.cfg.Cluster.RegisterExternalMetrics(ctx, s.metricsAt, caBundle)
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return err
 	}
