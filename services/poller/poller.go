@@ -51,6 +51,8 @@ type Deps struct {
 	Vault resolve.Vault
 	Clock clock.WithTicker // default the real clock
 	Log   *slog.Logger     // default discards
+	// Metrics count polls, readings and wake-ups; default NewMetrics(nil), registered nowhere.
+	Metrics *Metrics
 }
 
 // Replica polls its share of the triggers of the objects it is given: one poller process.
@@ -65,6 +67,8 @@ type Replica struct {
 	resolver *resolve.Resolver
 	triggers *trigger.Registry
 	scalers  Builder
+	kinds    []string // the scalers' trigger types: the values of the scaler label
+	metrics  *Metrics
 	sched    *scheduler
 	done     chan struct{} // closed when follow has stopped everything
 }
@@ -137,6 +141,7 @@ func Start(ctx context.Context, cfg Config, deps Deps, res *resolve.Resolver) (*
 func start(ctx context.Context, cfg Config, deps Deps, res *resolve.Resolver) (*Replica, error) {
 	p := &Replica{
 		cfg: cfg, clock: deps.Clock, log: deps.Log, bus: deps.Bus, scalers: deps.Scalers,
+		kinds: deps.Scalers.Kinds(), metrics: deps.Metrics,
 		triggers: trigger.Builtin(), resolver: res, done: make(chan struct{}),
 	}
 	var err error
@@ -169,6 +174,7 @@ func (p *Replica) follow(ctx context.Context) {
 			return
 		case <-changed:
 			changed = p.members.Changed()
+			p.metrics.rebalances.Inc()
 			started, stopped := p.sched.rebalance(ctx)
 			p.log.Info("pollers changed", "members", p.members.Members(), "started", started, "stopped", stopped, "polling", p.sched.running())
 		}
@@ -208,6 +214,9 @@ func checkDeps(cfg Config, d *Deps) error {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("poller: %w", errors.Join(errs...))
 	}
@@ -223,7 +232,9 @@ const publishTimeout = 10 * time.Second
 func (p *Replica) publish(ctx context.Context, r msg.Reading) error {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	return p.bus.Publish(ctx, r)
+	err := p.bus.Publish(ctx, r)
+	p.metrics.publishedReading(err)
+	return err
 }
 
 // lastRead is when anyone last read the trigger with key (zero when never or unknown).

@@ -137,6 +137,7 @@ func (s *scheduler) start(ctx context.Context, j *job) {
 	w := &worker{wake: make(chan struct{}, 1), arrived: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	w.job.Store(j)
 	s.workers[j.key] = w
+	s.p.metrics.triggers.Inc()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -154,6 +155,7 @@ func (s *scheduler) drop(key string, forget bool) {
 		return
 	}
 	delete(s.workers, key)
+	s.p.metrics.triggers.Dec()
 	w.cancel()
 	if !forget {
 		return
@@ -178,6 +180,7 @@ func (p *Replica) work(ctx context.Context, w *worker) {
 	var cur *source
 	defer func() { cur.close() }()
 	fire := func() {
+		p.metrics.wakeUps.WithLabelValues(scalerLabel(p.kinds, w.job.Load().trigger.Type)).Inc()
 		select {
 		case w.arrived <- struct{}{}:
 		default: // one is pending already
@@ -228,6 +231,7 @@ func (p *Replica) work(ctx context.Context, w *worker) {
 		if ctx.Err() != nil {
 			return // stopped mid-poll: the trigger is gone or moved, publish nothing
 		}
+		p.metrics.polled(scalerLabel(p.kinds, j.trigger.Type), r, p.clock.Since(lastPoll))
 		if r.Error != lastErr {
 			if r.Error != "" {
 				log.Warn("poll failed", "error", r.Error)
