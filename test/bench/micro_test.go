@@ -47,9 +47,8 @@ func TestParseBench(t *testing.T) {
 func TestMicroTargets(t *testing.T) {
 	got := microTargets(ParseBench(sampleBench))
 	want := []Target{
-		{Name: targetsOfMicro[0].name, Want: "under 5ms", Got: "6.10 ms", Met: false, Miss: "by 1.10 ms"},
-		{Name: targetsOfMicro[1].name, Want: "under 5ms", Got: "3.90 ms", Met: true},
-		{Name: targetsOfMicro[2].name, Want: "under 1ms", Got: "4.80 µs", Met: true},
+		{Name: targetsOfMicro[0].name, Want: "under 5.00 ms", Got: "6.10 ms", Met: false, Miss: "by 1.10 ms"},
+		{Name: targetsOfMicro[1].name, Want: "under 1.00 ms", Got: "4.80 µs", Met: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("microTargets (-want +got):\n%s", diff)
