@@ -28,6 +28,9 @@ type Config struct {
 	// LeaseTTL is how long a replica that stopped renewing keeps its objects: the longest
 	// a dead replica's objects go undecided (default 6 s).
 	LeaseTTL time.Duration
+	// Metrics count readings, decisions and their latency; default NewMetrics(nil),
+	// registered nowhere.
+	Metrics *Metrics
 }
 
 // Defaults for Config.
@@ -49,6 +52,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaseTTL == 0 {
 		c.LeaseTTL = partition.DefaultTTL
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil)
 	}
 	return c
 }

@@ -76,6 +76,7 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 		due = next.Add(time.Nanosecond)
 	}
 	if !publish {
+		o.pending = time.Time{} // decided: nothing new to say
 		schedule(due)
 		return
 	}
@@ -85,6 +86,8 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 		schedule(now.Add(retryAfter))
 		return
 	}
+	d.metrics.published(dec.Reason, o.pending, d.clock.Now())
+	o.pending = time.Time{}
 	o.outcome = d.logDecision(log, dec, o.outcome)
 }
 

@@ -81,6 +81,7 @@ type decider struct {
 	set      *partition.Set
 	cluster  Cluster
 	triggers *trigger.Registry
+	metrics  *Metrics
 	workers  []*worker
 	ready    atomic.Bool // specs and stored readings are in: decisions may start
 }
@@ -101,7 +102,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d := &decider{cfg: cfg, clock: o.clock, log: logger.With("decider", cfg.ID), cluster: o.cluster, conn: o.conn, triggers: trigger.Builtin()}
+	d := &decider{cfg: cfg, clock: o.clock, log: logger.With("decider", cfg.ID), cluster: o.cluster, conn: o.conn,
+		triggers: trigger.Builtin(), metrics: cfg.Metrics}
 	if d.conn == nil {
 		bc := cfg.Bus
 		bc.Logger = logger
@@ -199,12 +201,15 @@ func (d *decider) follow(ctx context.Context) {
 		if len(gained) > 0 || len(now) != len(held) {
 			d.log.Debug("partitions changed", "held", len(now), "gained", len(gained), "members", d.set.Members())
 		}
-		held = now
-		if len(gained) > 0 {
-			for _, w := range d.workers {
-				d.send(ctx, w, event{kind: evGained, parts: gained})
+		lost := map[int]bool{}
+		for _, p := range held {
+			if !slices.Contains(now, p) {
+				lost[p] = true
 			}
 		}
+		held = now
+		d.tell(ctx, evLost, lost)
+		d.tell(ctx, evGained, gained)
 		select {
 		case <-ctx.Done():
 			return
@@ -212,6 +217,16 @@ func (d *decider) follow(ctx context.Context) {
 		case err := <-d.conn.Err():
 			d.log.Error("bus error", "error", err)
 		}
+	}
+}
+
+// tell every worker that partitions were gained or lost, if any were.
+func (d *decider) tell(ctx context.Context, kind eventKind, parts map[int]bool) {
+	if len(parts) == 0 {
+		return
+	}
+	for _, w := range d.workers {
+		d.send(ctx, w, event{kind: kind, parts: parts})
 	}
 }
 
@@ -226,7 +241,7 @@ func (d *decider) loadReadings(ctx context.Context) error {
 		d.log.Warn("some stored readings are invalid", "error", err)
 	}
 	for _, r := range rs {
-		d.route(ctx, event{kind: evReading, key: msg.ObjectKey(r.Object), reading: r})
+		d.route(ctx, event{kind: evReading, key: msg.ObjectKey(r.Object), reading: r, stored: true})
 	}
 	return nil
 }
@@ -237,6 +252,7 @@ func (d *decider) onReading(m *nats.Msg) {
 		d.log.Warn("skip invalid reading", "subject", m.Subject, "error", err)
 		return
 	}
+	d.metrics.readings.Inc()
 	d.route(context.Background(), event{kind: evReading, key: msg.ObjectKey(r.Object), reading: r})
 }
 

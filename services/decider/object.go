@@ -82,6 +82,8 @@ type object struct {
 	seen     time.Time // when this replica first saw the spec
 	next     time.Time // when the worker decides it again without a new input; zero: never
 	outcome  string    // of the last decision published, for the log
+	owned    bool      // this replica held o's partition at its last decision (a gauge counts these)
+	pending  time.Time // observedAt of the oldest live reading no decision has been made on yet
 	// scaleUp is the fast path's model of the spec's scale-up rules, with the steps of this
 	// replica's decisions since it took the object or the spec last changed; nil until the
 	// first decision. Not saved: a replica that takes over starts it afresh, which waits out

@@ -20,14 +20,16 @@ const (
 	evGone                      // an object was deleted
 	evReplicas                  // a ScaledObject's target changed its replica count
 	evGained                    // this replica took partitions over
+	evLost                      // this replica lost or handed partitions over
 )
 
 type event struct {
 	kind    eventKind
 	key     string
 	reading msg.Reading
+	stored  bool // the reading comes from the readings bucket at start, not live from the bus
 	obj     client.Object
-	parts   map[int]bool // evGained
+	parts   map[int]bool // evGained, evLost
 }
 
 // worker owns a share of the objects (by key hash) and decides them one at a time, so one
@@ -68,12 +70,7 @@ func (w *worker) run(ctx context.Context) {
 func (w *worker) handle(ctx context.Context, e event) {
 	switch e.kind {
 	case evReading:
-		o := w.object(e.key)
-		if o.observe(e.reading) && o.spec != nil {
-			if o.spec.sj == nil || w.jobDue(o) {
-				w.decide(ctx, o)
-			}
-		}
+		w.reading(ctx, e)
 	case evSet:
 		w.set(ctx, e.key, e.obj)
 	case evGone:
@@ -90,6 +87,29 @@ func (w *worker) handle(ctx context.Context, e event) {
 				w.decide(ctx, o)
 			}
 		}
+	case evLost:
+		for key, o := range w.objects {
+			if e.parts[w.d.set.Partition(key)] {
+				w.own(o, false)
+			}
+		}
+	}
+}
+
+// reading counts a reading and decides its object on it.
+func (w *worker) reading(ctx context.Context, e event) {
+	o := w.object(e.key)
+	if !e.stored {
+		w.d.metrics.lag.Observe(w.d.clock.Since(e.reading.ObservedAt).Seconds())
+	}
+	if !o.observe(e.reading) {
+		return
+	}
+	if at := e.reading.ObservedAt; !e.stored && (o.pending.IsZero() || at.Before(o.pending)) {
+		o.pending = at // a stored reading predates this replica: its wait is no decision latency
+	}
+	if o.spec != nil && (o.spec.sj == nil || w.jobDue(o)) {
+		w.decide(ctx, o)
 	}
 }
 
@@ -106,6 +126,7 @@ func (w *worker) set(ctx context.Context, key string, obj client.Object) {
 	o := w.object(key)
 	s := compile(obj, w.d.triggers)
 	if o.spec != nil && o.spec.ref.UID != s.ref.UID {
+		w.own(o, false)
 		*o = object{key: key} // deleted and created again under the same name
 	}
 	if o.spec == nil {
@@ -121,6 +142,7 @@ func (w *worker) set(ctx context.Context, key string, obj client.Object) {
 func (w *worker) gone(ctx context.Context, key string) {
 	if o, ok := w.objects[key]; ok && o.spec != nil {
 		w.d.set.Guard(ctx, key, func(ctx context.Context) { w.d.state.delete(ctx, key) })
+		w.own(o, false)
 	}
 	delete(w.objects, key)
 }
@@ -139,8 +161,24 @@ func (w *worker) decide(ctx context.Context, o *object) {
 	owned := w.d.set.Guard(ctx, o.key, func(ctx context.Context) {
 		w.d.decide(ctx, o, func(t time.Time) { w.schedule(o, t) })
 	})
+	w.own(o, owned)
 	if !owned {
+		o.pending = time.Time{}    // the holder decides on it
 		w.schedule(o, time.Time{}) // dormant until the partition is gained
+	}
+}
+
+// own records whether this replica decides o, for the objects-owned gauge: as its partition
+// is held at a decision, lost, or the object goes.
+func (w *worker) own(o *object, owned bool) {
+	if o.owned == owned {
+		return
+	}
+	o.owned = owned
+	if owned {
+		w.d.metrics.objects.Inc()
+	} else {
+		w.d.metrics.objects.Dec()
 	}
 }
 
