@@ -43,6 +43,9 @@ type Config struct {
 	// ":8081" by default, "0" turns either off.
 	MetricsAddr string
 	HealthAddr  string
+	// Metrics count actions, API writes and decisions; default NewMetrics(nil), registered
+	// nowhere. Register them on controller-runtime's metrics.Registry to serve them at MetricsAddr.
+	Metrics *Metrics
 }
 
 // LeaderElection is the Lease that picks the one replica that writes. The defaults are short,
@@ -132,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HealthAddr == "" {
 		c.HealthAddr = ":8081"
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil)
 	}
 	c.LeaderElection = c.LeaderElection.withDefaults()
 	return c

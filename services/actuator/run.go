@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -73,6 +74,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	if err != nil {
 		return err
 	}
+	rc.Wrap(cfg.Metrics.timeWrites)
 	if o.wrapTransport != nil {
 		rc.Wrap(o.wrapTransport)
 	}
@@ -89,10 +91,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	if err != nil {
 		return err
 	}
-	actions := action.NewPublisher(conn, logger.With("component", "actions"))
-	if err := mgr.Add(actions); err != nil {
+	publisher := action.NewPublisher(conn, logger.With("component", "actions"))
+	if err := mgr.Add(publisher); err != nil {
 		return err
 	}
+	actions := countActions{next: publisher, m: cfg.Metrics}
 	if !cfg.DisableWebhook {
 		if err := addWebhook(mgr, rc, cfg.Webhook, logger); err != nil {
 			return err
@@ -118,7 +121,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) e
 	}
 	applier := apply.New(apply.Config{Workers: cfg.Workers, LastActiveResolution: cfg.LastActiveResolution}, apply.Deps{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Targets: targets, Actions: actions, Events: events,
-		Source: apply.BusSource{Conn: conn, Logger: logger}, Logger: logger.With("component", "apply"),
+		Source: countDecisions{next: apply.BusSource{Conn: conn, Logger: logger}, m: cfg.Metrics, clock: clock.RealClock{}},
+		Logger: logger.With("component", "apply"),
 	})
 	if err := mgr.Add(applier); err != nil {
 		return err
