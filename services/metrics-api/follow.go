@@ -15,6 +15,13 @@ import (
 // ScaledObject's last stored decision, so a restarted metrics-api serves the last values
 // instead of nothing, then every new decision as it is published.
 func Follow(ctx context.Context, conn *bus.Conn, store *provider.Store, log *slog.Logger) error {
+	return followCounted(ctx, conn, store, NewMetrics(nil), time.Now, log)
+}
+
+// followCounted is Follow counting into metrics: the values held, and the age of each
+// decision taken in (those decided before it started are the replay, not lag). now is the clock.
+func followCounted(ctx context.Context, conn *bus.Conn, store *provider.Store, metrics *Metrics, now func() time.Time, log *slog.Logger) error {
+	start := now()
 	replay := bus.Replay{
 		Subjects:       []string{conn.Prefix().All(msg.TypeDecision)},
 		LastPerSubject: true,
@@ -27,9 +34,14 @@ func Follow(ctx context.Context, conn *bus.Conn, store *provider.Store, log *slo
 			log.Error("skip undecodable decision", "subject", m.Subject, "error", err)
 			return nil
 		}
-		if d.Object.Kind == msg.ScaledObject {
-			store.Set(provider.Key{Namespace: d.Object.Namespace, Name: d.Object.Name}, values(d))
+		if d.Object.Kind != msg.ScaledObject {
+			return nil
 		}
+		if d.DecidedAt.After(start) {
+			metrics.lag.Observe(now().Sub(d.DecidedAt).Seconds())
+		}
+		store.Set(provider.Key{Namespace: d.Object.Namespace, Name: d.Object.Name}, values(d))
+		metrics.values.Set(float64(store.Len()))
 		return nil
 	})
 	if err != nil && ctx.Err() == nil {

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"ebb.dev/bus"
 	"ebb.dev/bus/bustest"
 	"ebb.dev/schemas/msg"
@@ -94,4 +97,47 @@ func TestFollowServesDecisionsLiveAndResumes(t *testing.T) {
 	b.Restart(t)
 	resumed, _ := follow(t, b)
 	waitForValue(t, resumed, "orders", 40)
+}
+
+func TestFollowCountsValuesAndLag(t *testing.T) {
+	b := bustest.Start(t)
+	decider := b.Connect(t, bus.RoleDecider)
+	now := time.Now()
+	// Decided a minute before metrics-api started: replayed, no lag of this metrics-api's.
+	if err := decider.Publish(t.Context(), decision(msg.ScaledObject, "old", 1, now.Add(-time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(prometheus.NewPedanticRegistry())
+	store := provider.NewStore(time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	conn := b.Connect(t, bus.RoleMetricsAPI)
+	go func() { done <- followCounted(ctx, conn, store, m, time.Now, bustest.Logger(t)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("follow: %v", err)
+		}
+	})
+	waitForValue(t, store, "old", 1)
+	for _, d := range []msg.Decision{decision(msg.ScaledObject, "orders", 100, time.Now()), decision(msg.ScaledObject, "orders", 40, time.Now())} {
+		if err := decider.Publish(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForValue(t, store, "orders", 40)
+
+	var values, lag dto.Metric
+	if err := m.values.Write(&values); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.lag.Write(&lag); err != nil {
+		t.Fatal(err)
+	}
+	if got := values.GetGauge().GetValue(); got != 2 {
+		t.Errorf("values held = %v, want 2 (one metric of each of two objects)", got)
+	}
+	if got := lag.GetHistogram().GetSampleCount(); got != 2 {
+		t.Errorf("lag observed %d times, want 2 (the live decisions, not the replayed one)", got)
+	}
 }

@@ -38,6 +38,9 @@ type Config struct {
 	StaleAfter int
 	// Bus is where decisions, and so the values to serve, come from (role metrics-api).
 	Bus bus.ClientConfig
+	// Metrics count requests, the values held and the decisions' lag; default
+	// NewMetrics(nil), registered nowhere.
+	Metrics *Metrics
 }
 
 // Validate reports the first setting that cannot work.
@@ -69,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer conn.Close()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return Follow(ctx, conn, srv.Store, log) })
+	g.Go(func() error { return followCounted(ctx, conn, srv.Store, srv.metrics, time.Now, log) })
 	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error {
 		// Asynchronous bus errors (a denied subscription, a slow consumer) are the operator's
@@ -90,6 +93,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 type Server struct {
 	Store   *provider.Store
 	adapter *cmd.AdapterBase
+	metrics *Metrics
 	log     *slog.Logger
 }
 
@@ -100,6 +104,10 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	store := provider.NewStore(time.Now)
 	store.StaleAfter = cfg.StaleAfter
+	m := cfg.Metrics
+	if m == nil {
+		m = NewMetrics(nil)
+	}
 
 	opts := options.NewCustomMetricsAdapterServerOptions()
 	if cfg.BindAddress != "" {
@@ -129,11 +137,11 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 		// Its own flag set: the adapter must never register flags on the process's globals.
 		FlagSet: pflag.NewFlagSet("metrics-api", pflag.ContinueOnError),
 	}
-	adapter.WithExternalMetrics(provider.New(store))
+	adapter.WithExternalMetrics(provider.New(store, provider.WithObserver(m.request)))
 	if _, err := adapter.Server(); err != nil {
 		return nil, fmt.Errorf("build metrics-api server: %w", err)
 	}
-	return &Server{Store: store, adapter: adapter, log: log}, nil
+	return &Server{Store: store, adapter: adapter, metrics: m, log: log}, nil
 }
 
 // Run serves until ctx ends.

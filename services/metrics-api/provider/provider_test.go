@@ -23,6 +23,8 @@ func TestGetExternalMetric(t *testing.T) {
 		metric    string
 		wantMilli int64
 		wantErr   func(error) bool
+		// wantResult is what the observer is told; ResultOK when empty.
+		wantResult Result
 	}{
 		"serves the value the decider published": {
 			values: []Value{{Metric: "s0-rabbitmq-orders", Value: 100, At: t0, PollingInterval: 30 * time.Second}},
@@ -42,27 +44,27 @@ func TestGetExternalMetric(t *testing.T) {
 		"a value older than three intervals is an error, not a stale answer": {
 			values: []Value{{Metric: "s0-cron", Value: 4, At: t0, PollingInterval: 30 * time.Second}},
 			now:    t0.Add(91 * time.Second), namespace: "shop", selector: "scaledobject.keda.sh/name=orders",
-			metric: "s0-cron", wantErr: apierrors.IsServiceUnavailable,
+			metric: "s0-cron", wantErr: apierrors.IsServiceUnavailable, wantResult: ResultStale,
 		},
 		"a failing metric without fallback is an error, never zero": {
 			values: []Value{{Metric: "s0-kafka-payments", Err: "dial tcp: connection refused", At: t0, PollingInterval: time.Second}},
 			now:    t0, namespace: "shop", selector: "scaledobject.keda.sh/name=orders",
-			metric: "s0-kafka-payments", wantErr: apierrors.IsServiceUnavailable,
+			metric: "s0-kafka-payments", wantErr: apierrors.IsServiceUnavailable, wantResult: ResultFailing,
 		},
 		"an unknown metric is not found": {
 			values: []Value{{Metric: "s0-cron", Value: 4, At: t0, PollingInterval: time.Second}},
 			now:    t0, namespace: "shop", selector: "scaledobject.keda.sh/name=orders",
-			metric: "s1-cron", wantErr: apierrors.IsNotFound,
+			metric: "s1-cron", wantErr: apierrors.IsNotFound, wantResult: ResultNotFound,
 		},
 		"the same name in another namespace is not found": {
 			values: []Value{{Metric: "s0-cron", Value: 4, At: t0, PollingInterval: time.Second}},
 			now:    t0, namespace: "other", selector: "scaledobject.keda.sh/name=orders",
-			metric: "s0-cron", wantErr: apierrors.IsNotFound,
+			metric: "s0-cron", wantErr: apierrors.IsNotFound, wantResult: ResultNotFound,
 		},
 		"a selector without the ScaledObject label is a bad request": {
 			values: []Value{{Metric: "s0-cron", Value: 4, At: t0, PollingInterval: time.Second}},
 			now:    t0, namespace: "shop", selector: "app=orders",
-			metric: "s0-cron", wantErr: apierrors.IsBadRequest,
+			metric: "s0-cron", wantErr: apierrors.IsBadRequest, wantResult: ResultBadRequest,
 		},
 	}
 	for name, tc := range tests {
@@ -73,7 +75,16 @@ func TestGetExternalMetric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := New(store).GetExternalMetric(context.Background(), tc.namespace, selector, cmprovider.ExternalMetricInfo{Metric: tc.metric})
+			var results []Result
+			p := New(store, WithObserver(func(r Result, _ time.Duration) { results = append(results, r) }))
+			got, err := p.GetExternalMetric(context.Background(), tc.namespace, selector, cmprovider.ExternalMetricInfo{Metric: tc.metric})
+			want := tc.wantResult
+			if want == "" {
+				want = ResultOK
+			}
+			if len(results) != 1 || results[0] != want {
+				t.Errorf("observed %v, want [%s]", results, want)
+			}
 			if tc.wantErr != nil {
 				if err == nil || !tc.wantErr(err) {
 					t.Fatalf("GetExternalMetric error = %v, want a matching API error", err)
@@ -106,11 +117,17 @@ func TestListAllExternalMetrics(t *testing.T) {
 	if diff := cmp.Diff(want, p.ListAllExternalMetrics()); diff != "" {
 		t.Errorf("after Set (-want +got):\n%s", diff)
 	}
+	if n := store.Len(); n != 3 {
+		t.Errorf("after Set the store holds %d values, want 3", n)
+	}
 	// A trigger removed from x's spec disappears; s0-cron stays while y still has it.
 	store.Set(Key{"a", "x"}, []Value{{Metric: "s0-cron"}})
 	store.Delete(Key{"b", "y"})
 	want = []cmprovider.ExternalMetricInfo{{Metric: "s0-cron"}}
 	if diff := cmp.Diff(want, p.ListAllExternalMetrics()); diff != "" {
 		t.Errorf("after removal (-want +got):\n%s", diff)
+	}
+	if n := store.Len(); n != 1 {
+		t.Errorf("after removal the store holds %d values, want 1", n)
 	}
 }

@@ -46,6 +46,7 @@ type Store struct {
 
 	mu      sync.RWMutex
 	objects map[Key]map[string]Value
+	values  int // metrics held over every object
 
 	// names is the sorted, de-duplicated list of metric names, rebuilt on change.
 	names atomic.Pointer[[]string]
@@ -67,6 +68,7 @@ func (s *Store) Set(key Key, values []Value) {
 	}
 	s.mu.Lock()
 	changed := !sameMetricNames(s.objects[key], metrics)
+	s.values += len(metrics) - len(s.objects[key])
 	s.objects[key] = metrics
 	if changed {
 		s.rebuildNames()
@@ -77,7 +79,8 @@ func (s *Store) Set(key Key, values []Value) {
 // Delete forgets a ScaledObject.
 func (s *Store) Delete(key Key) {
 	s.mu.Lock()
-	if _, ok := s.objects[key]; ok {
+	if metrics, ok := s.objects[key]; ok {
+		s.values -= len(metrics)
 		delete(s.objects, key)
 		s.rebuildNames()
 	}
@@ -100,6 +103,13 @@ func (s *Store) Get(key Key, metric string) (Value, error) {
 		return v, fmt.Errorf("%s %s: %w: last value is %s old, limit %s", key, metric, ErrStale, s.now().Sub(v.At).Round(time.Second), maxAge)
 	}
 	return v, nil
+}
+
+// Len is how many values the store holds: one per metric of each ScaledObject.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.values
 }
 
 // Names lists every metric name held, sorted. It allocates nothing and cannot fail.
