@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"ebb.dev/bus"
 	"ebb.dev/services/actuator"
@@ -60,5 +61,9 @@ func runActuator(ctx context.Context, args []string, _ io.Writer) error {
 		}
 	}
 	le.Disabled = !*leaderElect
+	if err := cfg.Validate(); err != nil {
+		return err // before registering: controller-runtime's registry is the process's
+	}
+	cfg.Metrics = actuator.NewMetrics(metrics.Registry) // served beside controller-runtime's own
 	return actuator.Run(ctx, cfg, log.With("service", "actuator"))
 }

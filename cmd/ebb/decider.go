@@ -37,6 +37,7 @@ func runDecider(ctx context.Context, args []string, _ io.Writer) error {
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 	cfg.Kubeconfig = shared.kubeconfig
 	cfg.Bus = shared.busConfig(log)
+	cfg.Metrics = decider.NewMetrics(ops.registry)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

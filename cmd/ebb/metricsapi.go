@@ -14,6 +14,7 @@ import (
 func runMetricsAPI(ctx context.Context, args []string, _ io.Writer) error {
 	fs := flag.NewFlagSet("metrics-api", flag.ContinueOnError)
 	shared := addServiceFlags(fs, bus.RoleMetricsAPI)
+	ops := addOpsFlags(fs)
 	var cfg metricsapi.Config
 	var dnsNames string
 	fs.StringVar(&cfg.BindAddress, "bind-address", "0.0.0.0", "address the aggregation layer reaches")
@@ -33,5 +34,12 @@ func runMetricsAPI(ctx context.Context, args []string, _ io.Writer) error {
 	cfg.Kubeconfig = shared.kubeconfig
 	cfg.DNSNames = strings.Split(dnsNames, ",")
 	cfg.Bus = shared.busConfig(log)
-	return metricsapi.Run(ctx, cfg, log.With("service", "metrics-api"))
+	cfg.Metrics = metricsapi.NewMetrics(ops.registry)
+	log = log.With("service", "metrics-api")
+	// Its HTTPS port answers the aggregator's probes; these plain ones are for the kubelet
+	// and Prometheus. It dials the bus itself and is ready once running.
+	if err := ops.serve(ctx, func() error { return nil }, log); err != nil {
+		return err
+	}
+	return metricsapi.Run(ctx, cfg, log)
 }

@@ -16,13 +16,16 @@ import (
 )
 
 // opsFlags are where a service serves its health probes and Prometheus metrics (the actuator
-// has its own, from controller-runtime).
+// has its own, from controller-runtime). registry is what /metrics serves: the Go runtime's
+// and the process's collectors, and the service's own, which it registers there.
 type opsFlags struct {
 	healthAddr, metricsAddr string
+	registry                *prometheus.Registry
 }
 
 func addOpsFlags(fs *flag.FlagSet) *opsFlags {
-	f := &opsFlags{}
+	f := &opsFlags{registry: prometheus.NewRegistry()}
+	f.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	fs.StringVar(&f.healthAddr, "health-probe-bind-address", "0", "/healthz and /readyz (e.g. :8081); 0 turns them off")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "0", "Prometheus /metrics (e.g. :8080); 0 turns them off")
 	return f
@@ -31,8 +34,6 @@ func addOpsFlags(fs *flag.FlagSet) *opsFlags {
 // serve runs the health and metrics servers until ctx ends. ready reports why the service
 // cannot take work yet (nil when it can); the process answering at all is its liveness.
 func (f *opsFlags) serve(ctx context.Context, ready func() error, log *slog.Logger) error {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	health := http.NewServeMux()
 	health.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	health.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -43,7 +44,7 @@ func (f *opsFlags) serve(ctx context.Context, ready func() error, log *slog.Logg
 		fmt.Fprintln(w, "ok")
 	})
 	metrics := http.NewServeMux()
-	metrics.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics.Handle("GET /metrics", promhttp.HandlerFor(f.registry, promhttp.HandlerOpts{}))
 	for _, s := range []struct {
 		addr    string
 		handler http.Handler

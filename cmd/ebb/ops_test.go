@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func freeAddr(t *testing.T) string {
@@ -23,7 +26,11 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestOpsServesHealthReadinessAndMetrics(t *testing.T) {
-	f := &opsFlags{healthAddr: freeAddr(t), metricsAddr: freeAddr(t)}
+	f := addOpsFlags(flag.NewFlagSet("ops", flag.ContinueOnError))
+	f.healthAddr, f.metricsAddr = freeAddr(t), freeAddr(t)
+	polls := prometheus.NewCounter(prometheus.CounterOpts{Name: "ebb_test_polls_total", Help: "A service's own."})
+	f.registry.MustRegister(polls)
+	polls.Inc()
 	var connected atomic.Bool
 	if err := f.serve(t.Context(), busReady(connected.Load), slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
@@ -49,13 +56,16 @@ func TestOpsServesHealthReadinessAndMetrics(t *testing.T) {
 	if code, _ := get(f.healthAddr, "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz connected = %d, want 200", code)
 	}
-	if code, body := get(f.metricsAddr, "/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics = %d without go_goroutines", code)
+	code, body := get(f.metricsAddr, "/metrics")
+	for _, want := range []string{"go_goroutines", "ebb_test_polls_total 1"} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("/metrics = %d without %q", code, want)
+		}
 	}
 }
 
 func TestOpsOffByDefault(t *testing.T) {
-	f := &opsFlags{healthAddr: "0", metricsAddr: "0"}
+	f := addOpsFlags(flag.NewFlagSet("ops", flag.ContinueOnError))
 	if err := f.serve(t.Context(), func() error { return errors.New("never asked") }, slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("serve with both off: %v", err)
 	}

@@ -60,6 +60,7 @@ func runPoller(ctx context.Context, args []string, _ io.Writer) error {
 		Bus:     conn,
 		Scalers: poller.Scalers(scaler.Builtin(), scaler.Deps{Now: time.Now, Pool: pool, Log: log}),
 		Log:     log,
+		Metrics: poller.NewMetrics(ops.registry),
 	}
 	return poller.Run(ctx, cfg, deps)
 }
