@@ -7,5 +7,6 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		Micro(),
 		Reaction(),
+		Scale(),
 	}
 }
