@@ -65,6 +65,10 @@ func runReaction(ctx context.Context, env Env) (Section, error) {
 			env.Log.Warn("stop platform", "error", err)
 		}
 	}()
+	// Cancelled first, when the scenario returns: it ends the watches before the control
+	// plane stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	rabbit, err := startRabbit(ctx, env.Dir)
 	if err != nil {
 		return sec, err

@@ -64,7 +64,7 @@ type trial struct {
 }
 
 func (l *lane) name() string {
-	s := fmt.Sprintf("%s, %s", l.source, l.interval)
+	s := fmt.Sprintf("%s, %s", l.source, intervalString(l.interval))
 	if l.push {
 		s += ", push"
 	}
@@ -180,7 +180,7 @@ func (l *lane) run(ctx context.Context, upLock *sync.Mutex, deadline time.Time) 
 		}
 		tr := l.trial(ctx, upLock)
 		l.trials = append(l.trials, tr)
-		l.log.Info("trial", "lane", l.name(), "n", i+1, "0→1", since(tr.publishAt, tr.up1), "0→20", since(tr.publishAt, tr.up20),
+		l.log.Info("trial", "n", i+1, "0→1", since(tr.publishAt, tr.up1), "0→20", since(tr.publishAt, tr.up20),
 			"20→0", since(tr.drainAt, tr.down0), "error", tr.err)
 		if tr.err != nil {
 			if err := l.recover(ctx); err != nil {
@@ -226,7 +226,6 @@ func (l *lane) trial(ctx context.Context, upLock *sync.Mutex) (tr trial) {
 		return tr
 	}
 	unlock()
-	tr.path, tr.pathErr = l.tap.activation(tr.publishAt)
 	if tr.err = sleep(ctx, rand.N(l.interval)); tr.err != nil {
 		return tr
 	}
@@ -237,6 +236,9 @@ func (l *lane) trial(ctx context.Context, upLock *sync.Mutex) (tr trial) {
 	if tr.down0, tr.err = l.replicas.waitFor(ctx, tr.drainAt, equals(0), cooldown+l.interval+30*time.Second); tr.err != nil {
 		tr.err = fmt.Errorf("%d→0: %w", burstTarget, tr.err)
 	}
+	// Only now: the actuator publishes an action after its write, so the watch may deliver
+	// the new count before the tap has the action.
+	tr.path, tr.pathErr = l.tap.activation(tr.publishAt)
 	return tr
 }
 
@@ -248,6 +250,9 @@ func (l *lane) recover(ctx context.Context) error {
 	_, err := l.replicas.waitFor(ctx, time.Now(), equals(0), cooldown+l.interval+time.Minute)
 	return err
 }
+
+// intervalString writes a pollingInterval as the issues do: "1 s", "30 s".
+func intervalString(d time.Duration) string { return fmt.Sprintf("%g s", d.Seconds()) }
 
 func atLeast(n int32) func(int32) bool { return func(got int32) bool { return got >= n } }
 func equals(n int32) func(int32) bool  { return func(got int32) bool { return got == n } }

@@ -50,7 +50,7 @@ func latencyTable(lanes []*lane) Table {
 	for _, l := range lanes {
 		for _, tr := range transitions {
 			s := Summarize(l.values(tr))
-			row := []string{l.source, l.interval.String(), onOff(l.push, "push", "polling only"), onOff(l.fastPath, "on", "off"), tr.name, fmt.Sprint(s.N)}
+			row := []string{l.source, intervalString(l.interval), onOff(l.push, "push", "polling only"), onOff(l.fastPath, "on", "off"), tr.name, fmt.Sprint(s.N)}
 			if s.N == 0 {
 				row = append(row, "–", "–", "–")
 			} else {
@@ -196,7 +196,12 @@ func medianOver(trials []trial, of func(trial) time.Duration) string {
 	return Milliseconds(s.Median)
 }
 
-// Milliseconds formats d in milliseconds with one decimal ("0.4 ms", "1203.5 ms").
+// Milliseconds formats d in milliseconds: two decimals below 10 ms, one above ("0.42 ms",
+// "1203.5 ms").
 func Milliseconds(d time.Duration) string {
-	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	ms := float64(d) / float64(time.Millisecond)
+	if ms > -10 && ms < 10 {
+		return fmt.Sprintf("%.2f ms", ms)
+	}
+	return fmt.Sprintf("%.1f ms", ms)
 }

@@ -158,12 +158,12 @@ func TestReactionTargets(t *testing.T) {
 			t.Errorf("%s: met %v, miss %q; want %v, %q (%+v)", name, tg.Met, tg.Miss, met, miss, tg)
 		}
 	}
-	check("issue 11: 0→20 within 2 s of the burst at pollingInterval 1 s (rabbitmq, 1s)", true, "")
-	check("issue 11: 0→1 within 200 ms of the publish, push-capable source (nats-jetstream, 30s, push)", true, "")
-	check("issue 11: 20→0 within cooldown + 1 s (rabbitmq, 1s)", false, "by 0.800 s")
-	check("issue 11: 20→0 within cooldown + 1 s (nats-jetstream, 30s, push)", false, "by 14.0 s")
-	check("issue 10: 0→1 within pollingInterval + 100 ms (rabbitmq, 1s)", false, "by 0.100 s")
-	check("issue 10: 0→1 within pollingInterval + 100 ms (nats-jetstream, 30s, push)", true, "")
+	check("issue 11: 0→20 within 2 s of the burst at pollingInterval 1 s (rabbitmq, 1 s)", true, "")
+	check("issue 11: 0→1 within 200 ms of the publish, push-capable source (nats-jetstream, 30 s, push)", true, "")
+	check("issue 11: 20→0 within cooldown + 1 s (rabbitmq, 1 s)", false, "by 0.800 s")
+	check("issue 11: 20→0 within cooldown + 1 s (nats-jetstream, 30 s, push)", false, "by 14.0 s")
+	check("issue 10: 0→1 within pollingInterval + 100 ms (rabbitmq, 1 s)", false, "by 0.100 s")
+	check("issue 10: 0→1 within pollingInterval + 100 ms (nats-jetstream, 30 s, push)", true, "")
 	if len(got) != 6 {
 		t.Errorf("%d targets, want 6: the 0→20 target is only about pollingInterval 1 s, the push one only about push lanes", len(got))
 	}
