@@ -8,6 +8,5 @@ func Scenarios() []Scenario {
 		Micro(),
 		Reaction(),
 		Scale(),
-		Sharding(),
 	}
 }
