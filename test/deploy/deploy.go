@@ -94,6 +94,19 @@ func ContainerArgs(objs []*unstructured.Unstructured, service string) ([]string,
 	return args, nil
 }
 
+// ServiceAccount is the ServiceAccount that service's pods (workload ebb-<service>) in objs run as.
+func ServiceAccount(objs []*unstructured.Unstructured, service string) (string, error) {
+	w := Workload(objs, "ebb-"+service)
+	if w == nil {
+		return "", fmt.Errorf("no Deployment or StatefulSet ebb-%s", service)
+	}
+	sa, _, err := unstructured.NestedString(w.Object, "spec", "template", "spec", "serviceAccountName")
+	if err != nil || sa == "" {
+		return "", fmt.Errorf("%s ebb-%s: no serviceAccountName (%v)", w.GetKind(), service, err)
+	}
+	return sa, nil
+}
+
 // Container returns the one container of the Deployment or StatefulSet named name.
 func Container(objs []*unstructured.Unstructured, name string) (map[string]any, error) {
 	w := Workload(objs, name)

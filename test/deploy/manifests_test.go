@@ -306,16 +306,33 @@ func TestPerSourcePollers(t *testing.T) {
 	}
 }
 
-// TestArgs checks Args against a workload whose arguments are known, and its failure on an
-// unknown service.
+// TestArgs checks Args and ServiceAccount against a workload whose arguments are known, and
+// their failure on an unknown service.
 func TestArgs(t *testing.T) {
 	got := Args(t, "default", "metrics-api")
 	want := []string{"metrics-api", "-bus-url=nats://ebb-bus.ebb-system.svc:4222", "-bus-password-file=/etc/ebb/bus/password", "-port=6443"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Args(default, metrics-api) (-want +got):\n%s", diff)
 	}
-	if _, err := Container(MustObjects(t, "default"), "ebb-nothing"); err == nil {
+	objs := MustObjects(t, "default")
+	if sa, err := ServiceAccount(objs, "metrics-api"); sa != "ebb-metrics-api" || err != nil {
+		t.Errorf("ServiceAccount(default, metrics-api) = %q, %v; want ebb-metrics-api", sa, err)
+	}
+	if _, err := Container(objs, "ebb-nothing"); err == nil {
 		t.Error("Container of a workload that does not exist: no error")
+	}
+	if _, err := ServiceAccount(objs, "nothing"); err == nil {
+		t.Error("ServiceAccount of a workload that does not exist: no error")
+	}
+}
+
+// TestStandbyArgs checks that the ha overlay's standby actuator runs the default overlay's
+// actuator arguments and -webhook=false alone: test/e2e runs its second actuator with the
+// first's arguments, and test/stack turns the webhook off for both.
+func TestStandbyArgs(t *testing.T) {
+	want := append(Args(t, "default", "actuator"), "-webhook=false")
+	if diff := cmp.Diff(want, Args(t, "ha", "actuator-standby")); diff != "" {
+		t.Errorf("ha's ebb-actuator-standby args (-want +got):\n%s", diff)
 	}
 }
 
