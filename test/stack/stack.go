@@ -37,8 +37,9 @@ type Config struct {
 	// Services to run; nil runs all of Services.
 	Services []string
 	// Args gives a service's arguments as deployed (e.g. from deploy/kustomize), subcommand
-	// first; Start appends what differs on this machine (addresses, files), so a flag given
-	// twice takes the later value. Nil runs each service with its subcommand alone.
+	// first; Start appends what differs on this machine (addresses, files: localFlags), so a
+	// flag given twice takes the later value, and refuses a deployed path, listen address or
+	// URL that it does not set again. Nil runs each service with its subcommand alone.
 	Args func(service string) ([]string, error)
 	// Kubeconfigs gives a service its own kubeconfig (say, its ServiceAccount's token);
 	// services without one use the cluster's admin kubeconfig.
@@ -67,25 +68,28 @@ func Build(ctx context.Context, dir string) (string, error) {
 }
 
 // Start runs the bus and the services. On error it stops what it started.
-func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Services == nil {
 		cfg.Services = Services
 	}
-	s = &Stack{cfg: cfg, procs: map[string]*proc.Process{}}
-	defer func() {
-		if err != nil {
-			s.Stop()
-		}
-	}()
-	if err := s.startBus(ctx); err != nil {
+	s := &Stack{cfg: cfg, procs: map[string]*proc.Process{}}
+	if err := s.start(ctx); err != nil {
+		_ = s.Stop()
 		return nil, err
 	}
-	for _, name := range cfg.Services {
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	if err := s.startBus(ctx); err != nil {
+		return err
+	}
+	for _, name := range s.cfg.Services {
 		if err := s.StartService(ctx, name, name); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // startBus runs `ebb bus` with one user per role, each password in a file as a mounted
@@ -114,8 +118,9 @@ func (s *Stack) startBus(ctx context.Context) error {
 	return s.procs["bus"].WaitLog(ctx, "ready at")
 }
 
-// StartService runs service (one of Services) as the process called name: a second actuator
-// is StartService(ctx, "actuator-2", "actuator").
+// StartService runs service (one of Services) as the process called name, and waits until it
+// listens: a second actuator is StartService(ctx, "actuator-2", "actuator"). A process that
+// exits first, say on a flag the manifests give and the binary does not know, is an error.
 func (s *Stack) StartService(ctx context.Context, name, service string) error {
 	args := []string{service}
 	if s.cfg.Args != nil {
@@ -125,18 +130,21 @@ func (s *Stack) StartService(ctx context.Context, name, service string) error {
 		}
 		args = deployed
 	}
-	kubeconfig := s.cfg.Kubeconfigs[service]
-	if kubeconfig == "" {
-		kubeconfig = s.cfg.Cluster.Kubeconfig
-	}
-	args = append(args, "-bus-url", s.BusURL, "-bus-user", string(role(service)),
-		"-bus-password-file", s.PasswordFile(role(service)), "-kubeconfig", kubeconfig, "-log-format", "text")
-	local, err := s.localFlags(service)
+	local, port, err := s.localFlags(service)
 	if err != nil {
 		return err
 	}
+	if missed := inCluster(args, local); len(missed) > 0 {
+		return fmt.Errorf("arguments of %s: %q hold a path or address of the cluster, and Start does not set "+
+			"them for this machine (see localFlags)", service, missed)
+	}
 	args = append(append(args, local...), s.cfg.Flags[name]...)
 	if err := s.run(name, args...); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.procs[name].WaitTCP(ctx, port); err != nil {
 		return err
 	}
 	if service == "metrics-api" {
@@ -145,45 +153,72 @@ func (s *Stack) StartService(ctx context.Context, name, service string) error {
 	return nil
 }
 
-// localFlags keep each service's servers on loopback, on free ports.
-func (s *Stack) localFlags(service string) ([]string, error) {
+// localFlags are the only flags Start sets over a service's deployed arguments: where the bus
+// and the API server are and who the service is to them, and its servers on loopback, on free
+// ports, with a certificate in Dir. port is the one that answers once the service is up.
+func (s *Stack) localFlags(service string) (flags []string, port int, err error) {
 	ports, err := proc.FreePorts(3)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
+	kubeconfig := s.cfg.Kubeconfigs[service]
+	if kubeconfig == "" {
+		kubeconfig = s.cfg.Cluster.Kubeconfig
+	}
+	flags = []string{"-bus-url", s.BusURL, "-bus-user", string(role(service)),
+		"-bus-password-file", s.PasswordFile(role(service)), "-kubeconfig", kubeconfig, "-log-format", "text"}
 	switch service {
 	case "metrics-api":
 		if s.metricsAt == 0 {
 			s.metricsAt = ports[0]
 		}
-		return []string{"-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
-			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS}, nil
+		return append(flags, "-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
+			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS), s.metricsAt, nil
 	case "poller", "decider":
-		return []string{"-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)}, nil
+		return append(flags, "-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)), ports[0], nil
 	case "actuator":
 		// The admission webhook has its own tests (test/api); here objects reach the actuator
 		// unvalidated, as with failurePolicy Ignore.
-		return []string{"-webhook=false", "-metrics-bind-address", addr(0), "-health-probe-bind-address", addr(1),
-			"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"}, nil
+		return append(flags, "-webhook=false", "-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1),
+			"-leader-election-lease-duration", "4s", "-leader-election-renew-deadline", "3s", "-leader-election-retry-period", "500ms"), ports[0], nil
 	}
-	return nil, nil
+	return nil, 0, fmt.Errorf("unknown service %q", service)
 }
 
-// registerMetricsAPI waits for metrics-api's generated certificate and registers it as the
-// external metrics API.
+// inCluster lists the flags of deployed (written -name=value, as the manifests write them)
+// whose value is a path in the container, an address to listen on or a URL of the cluster,
+// and that local does not set again: such a value cannot work on this machine.
+func inCluster(deployed, local []string) []string {
+	set := map[string]bool{}
+	for _, a := range local {
+		if name, ok := strings.CutPrefix(a, "-"); ok {
+			name, _, _ = strings.Cut(name, "=")
+			set[name] = true
+		}
+	}
+	var missed []string
+	for _, a := range deployed {
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if !ok || set[name] {
+			continue
+		}
+		if strings.HasPrefix(value, "/") || strings.HasPrefix(value, ":") || strings.Contains(value, "://") {
+			missed = append(missed, a)
+		}
+	}
+	return missed
+}
+
+// registerMetricsAPI registers metrics-api, listening now, as the external metrics API with
+// the certificate it generated.
 func (s *Stack) registerMetricsAPI(ctx context.Context) error {
 	crt := filepath.Join(s.cfg.Dir, "metrics-api-certs", "metrics-api.crt")
-	deadline := time.Now().Add(30 * time.Second)
-	var caBundle []byte
-	for len(caBundle) == 0 {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("metrics-api wrote no certificate to %s within 30s:\n%s", crt, s.Log("metrics-api"))
-		}
-		time.Sleep(50 * time.Millisecond)
-		caBundle, _ = os.ReadFile(crt)
+	caBundle, err := os.ReadFile(crt)
+	if err != nil || len(caBundle) == 0 {
+		return fmt.Errorf("metrics-api listens without a certificate in %s: %v", crt, err)
 	}
-	err := s.cfg.Cluster.RegisterExternalMetrics(ctx, s.metricsAt, caBundle)
+	err = s.cfg.Cluster.RegisterExternalMetrics(ctx, s.metricsAt, caBundle)
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return err
 	}
