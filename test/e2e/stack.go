@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -16,6 +18,7 @@ import (
 	"ebb.dev/services/actuator"
 	"ebb.dev/test/cluster"
 	"ebb.dev/test/cluster/clustertest"
+	"ebb.dev/test/deploy"
 	"ebb.dev/test/stack"
 )
 
@@ -61,10 +64,17 @@ func Start(t testing.TB, opts Options) *Stack {
 		Dir:     t.TempDir(),
 		opts:    opts,
 	}
-	// ebb's own namespace: the actuator's Lease and ClusterTriggerAuthentications' Secrets.
-	s.CreateNamespace(t, "ebb-system")
+	// ebb's own namespace (the actuator's Lease, ClusterTriggerAuthentications' Secrets) and
+	// each service's ServiceAccount with the rights deploy/kustomize gives it, and nothing more.
+	deploy.ApplyRBAC(t, c, overlay)
+	objs := deploy.MustObjects(t, overlay)
 	procs, err := stack.Start(t.Context(), stack.Config{
 		EBB: opts.EBB, Dir: s.Dir, Cluster: c, Services: opts.Services, Flags: s.flags(),
+		// Every process of a service, actuator-2 too, runs with the arguments the overlay
+		// gives the service: the ha overlay's ebb-actuator-standby adds only -webhook=false
+		// (test/deploy's TestStandbyArgs), which stack.Start sets for every actuator anyway.
+		Args:        func(service string) ([]string, error) { return deploy.ContainerArgs(objs, service) },
+		Kubeconfigs: kubeconfigs(t, c, objs, opts.Services),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +85,23 @@ func Start(t testing.TB, opts Options) *Stack {
 		s.StartService(t, name)
 	}
 	return s
+}
+
+// overlay is the install the suite runs as: its arguments and its RBAC.
+const overlay = "default"
+
+// kubeconfigs act, for each service, as the ServiceAccount the overlay runs it as.
+func kubeconfigs(t testing.TB, c *cluster.Cluster, objs []*unstructured.Unstructured, services []string) map[string]string {
+	t.Helper()
+	paths := map[string]string{}
+	for _, service := range services {
+		sa, err := deploy.ServiceAccount(objs, service)
+		if err != nil {
+			t.Fatalf("overlay %s: %v", overlay, err)
+		}
+		paths[service] = deploy.Kubeconfig(t, c, sa)
+	}
+	return paths
 }
 
 // flags are the options' flags, plus each actuator's Lease identity: its process name, so the
@@ -183,7 +210,15 @@ func (s *Stack) replicas(t testing.TB, namespace, name string) (int32, error) {
 }
 
 // stop stops the services, then the bus; on failure it first shows what each process logged.
+// A request the API server refused a service fails the test, whether or not a scenario noticed.
 func (s *Stack) stop(t testing.TB) {
+	for _, name := range s.procs.Names() {
+		if lines := refused(s.Log(name)); len(lines) > 0 {
+			t.Errorf("the API server refused %s %d times: its ServiceAccount lacks a right (deploy/kustomize, "+
+				"or the actuator's +kubebuilder:rbac markers and make manifests); first:\n%s",
+				name, len(lines), strings.Join(lines[:min(len(lines), 5)], "\n"))
+		}
+	}
 	if t.Failed() {
 		for _, name := range s.procs.Names() {
 			t.Logf("--- %s log (last 6 KiB)\n%s", name, lastBytes(s.Log(name), 6<<10))
@@ -224,6 +259,17 @@ func holds(t testing.TB, d time.Duration, what string, cond func() (bool, string
 func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	poll(t, timeout, what, func() (bool, string) { return cond(), "not yet" })
+}
+
+// refused lists the lines of log where the API server answered Forbidden.
+func refused(log string) []string {
+	var lines []string
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, "is forbidden: User") {
+			lines = append(lines, strings.TrimSpace(line))
+		}
+	}
+	return lines
 }
 
 func lastBytes(s string, n int) string {
