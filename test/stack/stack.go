@@ -173,7 +173,7 @@ func (s *Stack) localFlags(service string) (flags []string, port int, err error)
 		if s.metricsAt == 0 {
 			s.metricsAt = ports[0]
 		}
-		return append(flags, "-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt),
+		return append(flags, "-bind-address", "127.0.0.1", "-port", strconv.Itoa(s.metricsAt), "-metrics-bind-address", addr(1),
 			"-cert-dir", filepath.Join(s.cfg.Dir, "metrics-api-certs"), "-dns-names", cluster.ExternalMetricsServiceDNS), s.metricsAt, nil
 	case "poller", "decider":
 		return append(flags, "-health-probe-bind-address", addr(0), "-metrics-bind-address", addr(1)), ports[0], nil
