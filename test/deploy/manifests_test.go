@@ -310,7 +310,8 @@ func TestPerSourcePollers(t *testing.T) {
 // their failure on an unknown service.
 func TestArgs(t *testing.T) {
 	got := Args(t, "default", "metrics-api")
-	want := []string{"metrics-api", "-bus-url=nats://ebb-bus.ebb-system.svc:4222", "-bus-password-file=/etc/ebb/bus/password", "-port=6443"}
+	want := []string{"metrics-api", "-bus-url=nats://ebb-bus.ebb-system.svc:4222", "-bus-password-file=/etc/ebb/bus/password", "-port=6443",
+		"-metrics-bind-address=:8080"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Args(default, metrics-api) (-want +got):\n%s", diff)
 	}
