@@ -14,6 +14,7 @@ import (
 
 	"ebb.dev/bus"
 	"ebb.dev/services/actuator"
+	"ebb.dev/services/actuator/webhook"
 )
 
 // runActuator binds `ebb actuator` flags to an actuator.Config.
@@ -41,6 +42,7 @@ func runActuator(ctx context.Context, args []string, _ io.Writer) error {
 	fs.StringVar(&cfg.Webhook.Addr, "webhook-bind-address", ":9443", "address the webhook listens on")
 	dnsNames := fs.String("webhook-dns-names", "ebb-actuator-webhook.ebb-system.svc", "names in the webhook's certificate, comma-separated (its Service)")
 	fs.StringVar(&cfg.Webhook.ConfigurationName, "webhook-configuration", "ebb-admission", "ValidatingWebhookConfiguration whose caBundle the webhook keeps current")
+	fs.StringVar(&cfg.Webhook.SecretName, "webhook-secret", webhook.DefaultSecretName, "Secret, in the Lease's namespace, that holds the webhook's CA and certificate for every replica")
 	fs.DurationVar(&cfg.Webhook.CertValidity, "webhook-cert-validity", 365*24*time.Hour, "validity of the webhook's self-issued CA and certificate")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -26,7 +26,8 @@ type Config struct {
 	Bus bus.ClientConfig
 	// LeaderElection makes one replica the only writer.
 	LeaderElection LeaderElection
-	// Webhook is the admission webhook every replica serves, unless DisableWebhook.
+	// Webhook is the admission webhook every replica serves, unless DisableWebhook. Its
+	// certificates are kept in LeaderElection.Namespace unless Webhook.SecretNamespace is set.
 	Webhook        webhook.Config
 	DisableWebhook bool
 	// DisableHPA leaves HPAs alone: none is created, updated or deleted. For benchmarks only,
@@ -140,6 +141,10 @@ func (c Config) withDefaults() Config {
 		c.Metrics = NewMetrics(nil)
 	}
 	c.LeaderElection = c.LeaderElection.withDefaults()
+	if c.Webhook.SecretNamespace == "" {
+		// The Lease's namespace is the actuator's own, where its role may keep the Secret.
+		c.Webhook.SecretNamespace = c.LeaderElection.Namespace
+	}
 	return c
 }
 

@@ -64,3 +64,24 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("two replicas on one host got the same identity %q", other)
 	}
 }
+
+// TestWebhookSecretNamespace: the webhook keeps its certificates in the actuator's own
+// namespace, the Lease's, unless told otherwise.
+func TestWebhookSecretNamespace(t *testing.T) {
+	tests := map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"the default Lease namespace": {Config{}, DefaultLeaseNamespace},
+		"the Lease's namespace":       {Config{LeaderElection: LeaderElection{Namespace: "ebb"}}, "ebb"},
+		"without leader election":     {Config{LeaderElection: LeaderElection{Disabled: true, Namespace: "ebb"}}, "ebb"},
+		"set apart":                   {Config{LeaderElection: LeaderElection{Namespace: "ebb"}, Webhook: webhook.Config{SecretNamespace: "certs"}}, "certs"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.cfg.withDefaults().Webhook.SecretNamespace; got != tc.want {
+				t.Errorf("Webhook.SecretNamespace = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -60,19 +60,29 @@ func repoPath(parts ...string) string {
 // 127.0.0.1 and registers the generated webhook configuration pointed at it by URL.
 func start(t *testing.T) *env {
 	t.Helper()
-	c := clustertest.Start(t, cluster.Config{})
-	e := &env{cluster: c, kube: kubernetes.NewForConfigOrDie(c.RESTConfig), dynamic: dynamic.NewForConfigOrDie(c.RESTConfig)}
-	clustertest.InstallKEDACRDs(t, c)
+	e := newEnv(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	registerWebhook(t, e, "https://"+ln.Addr().String())
-	serveWebhook(t, c, ln)
-	if _, err := e.kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	serveWebhook(t, e.cluster, ln, webhookConfig())
 	waitForWebhook(t, e)
+	return e
+}
+
+// newEnv brings up the control plane with the CRDs from deploy/, ebb's namespace (where the
+// webhook keeps its certificates) and the test namespace.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	c := clustertest.Start(t, cluster.Config{})
+	e := &env{cluster: c, kube: kubernetes.NewForConfigOrDie(c.RESTConfig), dynamic: dynamic.NewForConfigOrDie(c.RESTConfig)}
+	clustertest.InstallKEDACRDs(t, c)
+	for _, ns := range []string{webhook.DefaultSecretNamespace, namespace} {
+		if _, err := e.kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 
@@ -95,15 +105,21 @@ func registerWebhook(t *testing.T, e *env, base string) {
 	}
 }
 
-func serveWebhook(t *testing.T, c *cluster.Cluster, ln net.Listener) {
+// webhookConfig serves 127.0.0.1, keeps the certificates in the default Secret and publishes
+// the CA to the test's configuration every second.
+func webhookConfig() webhook.Config {
+	return webhook.Config{DNSNames: []string{"127.0.0.1"}, ConfigurationName: configuration, Resync: time.Second}
+}
+
+// serveWebhook serves the webhook on ln with cfg until the test ends.
+func serveWebhook(t *testing.T, c *cluster.Cluster, ln net.Listener, cfg webhook.Config, opts ...webhook.Option) *webhook.Server {
 	t.Helper()
 	client, err := webhook.NewClient(c.RESTConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := webhook.New(webhook.Config{DNSNames: []string{"127.0.0.1"}, ConfigurationName: configuration, Resync: time.Second},
-		client, trigger.Builtin(), logger)
+	srv, err := webhook.New(cfg, client, trigger.Builtin(), logger, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +132,7 @@ func serveWebhook(t *testing.T, c *cluster.Cluster, ln net.Listener) {
 			t.Errorf("webhook server: %v", err)
 		}
 	})
+	return srv
 }
 
 // waitForWebhook waits until the caBundle is published and the API server calls the webhook:

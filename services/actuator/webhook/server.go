@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -32,6 +30,13 @@ const (
 	PathClusterTriggerAuthentication = "/validate-keda-sh-v1alpha1-clustertriggerauthentication"
 )
 
+// Where the certificates are kept by default: the install's namespace, and the name the
+// actuator's role grants.
+const (
+	DefaultSecretNamespace = "ebb-system"
+	DefaultSecretName      = "ebb-webhook-certs"
+)
+
 // Config of the webhook server; zero values mean the defaults.
 type Config struct {
 	// Addr to listen on; ":9443" by default.
@@ -42,9 +47,14 @@ type Config struct {
 	// ConfigurationName is the ValidatingWebhookConfiguration whose caBundle the server keeps
 	// current; empty leaves every configuration alone.
 	ConfigurationName string
+	// SecretNamespace and SecretName name the Secret that holds the CA and the serving
+	// certificate, which every replica serves; "ebb-system" and "ebb-webhook-certs" by default.
+	// The actuator's role grants get and update on that name only.
+	SecretNamespace string
+	SecretName      string
 	// CertValidity of each generated CA and certificate; one year by default. Renewed after 2/3.
 	CertValidity time.Duration
-	// Resync is how often the certificate's due date and the published caBundle are checked;
+	// Resync is how often the Secret (renewed by any replica) and the published caBundle are checked;
 	// one minute by default.
 	Resync time.Duration
 }
@@ -70,10 +80,17 @@ func (c Config) withDefaults() Config {
 	if c.Resync == 0 {
 		c.Resync = time.Minute
 	}
+	if c.SecretNamespace == "" {
+		c.SecretNamespace = DefaultSecretNamespace
+	}
+	if c.SecretName == "" {
+		c.SecretName = DefaultSecretName
+	}
 	return c
 }
 
-// Server is the validating webhook: TLS with a self-issued certificate, four admission paths.
+// Server is the validating webhook: TLS with a self-issued certificate that every replica
+// shares through a Secret, four admission paths.
 type Server struct {
 	cfg     Config
 	client  client.Client
@@ -117,8 +134,9 @@ func New(cfg Config, c client.Client, reg *trigger.Registry, logger *slog.Logger
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, client: c, reg: reg, decoder: admission.NewDecoder(c.Scheme()), logger: logger}
-	s.rot = &rotator{hosts: cfg.DNSNames, validity: cfg.CertValidity, resync: cfg.Resync,
-		clock: clock.RealClock{}, publish: s.publishCABundle, logger: logger}
+	s.rot = &rotator{client: c, secret: client.ObjectKey{Namespace: cfg.SecretNamespace, Name: cfg.SecretName},
+		configuration: cfg.ConfigurationName, hosts: cfg.DNSNames, validity: cfg.CertValidity, resync: cfg.Resync,
+		clock: clock.RealClock{}, logger: logger}
 	for _, o := range opts {
 		o(s)
 	}
@@ -153,8 +171,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve issues the certificate, publishes the CA bundle and serves TLS on ln until ctx ends.
-// A caBundle that cannot be published yet (configuration not created) is retried every Resync.
+// Serve loads the certificate from the Secret (creating it if no replica has), publishes the
+// CA bundle and serves TLS on ln until ctx ends. A caBundle that cannot be published yet
+// (configuration not created) is retried every Resync.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.rot.start(ctx); err != nil {
 		ln.Close()
@@ -185,30 +204,3 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // CABundle is the PEM the API server must trust to call this server.
 func (s *Server) CABundle() []byte { return s.rot.CABundle() }
-
-// publishCABundle writes caBundle into every webhook of the configured
-// ValidatingWebhookConfiguration, only when it differs.
-func (s *Server) publishCABundle(ctx context.Context, caBundle []byte) error {
-	if s.cfg.ConfigurationName == "" {
-		return nil
-	}
-	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := s.client.Get(ctx, client.ObjectKey{Name: s.cfg.ConfigurationName}, &vwc); err != nil {
-		return fmt.Errorf("get ValidatingWebhookConfiguration %s: %w", s.cfg.ConfigurationName, err)
-	}
-	changed := false
-	for i := range vwc.Webhooks {
-		if !bytes.Equal(vwc.Webhooks[i].ClientConfig.CABundle, caBundle) {
-			vwc.Webhooks[i].ClientConfig.CABundle = caBundle
-			changed = true
-		}
-	}
-	if !changed {
-		return nil
-	}
-	if err := s.client.Update(ctx, &vwc); err != nil {
-		return fmt.Errorf("update caBundle of ValidatingWebhookConfiguration %s: %w", s.cfg.ConfigurationName, err)
-	}
-	s.logger.Info("webhook caBundle published", "configuration", s.cfg.ConfigurationName)
-	return nil
-}
