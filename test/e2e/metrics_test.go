@@ -104,13 +104,22 @@ func TestServiceMetrics(t *testing.T) {
 				}
 				for _, w := range want[service] {
 					if got := sum(families[w.name], w.labels); got < w.atLeast {
-						return false, fmt.Sprintf("%s%v = %v, want at least %v", w.name, w.labels, got, w.atLeast)
+						return false, fmt.Sprintf("%s%v = %v, want at least %v", w.name, labelSet(w.labels), got, w.atLeast)
 					}
 				}
 				return true, ""
 			})
 		})
 	}
+}
+
+// labelSet prints as {name="value", …}, as Prometheus writes a series.
+func labelSet(labels map[string]string) model.LabelSet {
+	set := model.LabelSet{}
+	for k, v := range labels {
+		set[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return set
 }
 
 // scrape reads a service's /metrics in the text format Prometheus reads.
