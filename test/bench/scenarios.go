@@ -8,5 +8,6 @@ func Scenarios() []Scenario {
 		Micro(),
 		Reaction(),
 		Scale(),
+		Sharding(),
 	}
 }
