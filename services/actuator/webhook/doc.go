@@ -15,7 +15,9 @@
 // trusts. Once two thirds of the certificate's validity has passed (or it lacks a configured
 // name), one replica issues a new CA and certificate and writes them with an update at the
 // resourceVersion it read; a conflict means another replica renewed first, and its
-// certificate is used. The CA's key is not kept: each renewal makes a new CA.
+// certificate is used. The CA's key is not kept: each renewal makes a new CA. A Secret deleted
+// (to rotate early) or unusable is written anew the same way, keeping the CA served until then
+// as the previous one.
 //
 // The API server learns the CA from the caBundle of the ValidatingWebhookConfiguration named
 // in Config.ConfigurationName, which every replica updates (every webhook entry) when it

@@ -65,10 +65,11 @@ func (r *rotator) CABundle() []byte {
 	return r.bundle
 }
 
-func (r *rotator) loaded() bool {
+// served is the certificate served so far, nil before start has loaded one.
+func (r *rotator) served() *certs {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.serving != nil
+	return r.serving
 }
 
 // start makes sure the Secret holds a usable certificate and serves it. A bundle that cannot
@@ -79,7 +80,7 @@ func (r *rotator) start(ctx context.Context) error {
 		return err
 	}
 	err := r.sync(ctx)
-	if !r.loaded() {
+	if r.served() == nil {
 		return err
 	}
 	if err != nil {
@@ -138,10 +139,14 @@ func (r *rotator) ensure(ctx context.Context) error {
 	return nil
 }
 
-// renew replaces the certificates of s, read at its resourceVersion, keeping held's CA (if
-// any) as the previous one. Names already in held's certificate stay: replicas configured
-// with different names (a rolling upgrade) must not renew it back and forth.
+// renew replaces the certificates of s, read at its resourceVersion, keeping held's CA as the
+// previous one (the one served so far when the Secret's is unusable). Names already in held's
+// certificate stay: replicas configured with different names (a rolling upgrade) must not
+// renew it back and forth.
 func (r *rotator) renew(ctx context.Context, s *corev1.Secret, held *certs, reason string, now time.Time) error {
+	if held == nil {
+		held = r.served()
+	}
 	hosts := r.hosts
 	if held != nil {
 		hosts = union(held.hosts(), r.hosts)
@@ -165,11 +170,16 @@ func (r *rotator) renew(ctx context.Context, s *corev1.Secret, held *certs, reas
 	return nil
 }
 
-// create writes a first certificate. AlreadyExists means another replica was first.
+// create writes a first certificate. AlreadyExists means another replica was first. When
+// the Secret was deleted, the CA served until now stays trusted as the previous one, so
+// replicas still serving its certificate keep verifying until they read the new one.
 func (r *rotator) create(ctx context.Context, now time.Time) error {
 	first, err := issue(r.hosts, now, r.validity)
 	if err != nil {
 		return err
+	}
+	if held := r.served(); held != nil {
+		first = held.succeededBy(first, now)
 	}
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: r.secret.Namespace, Name: r.secret.Name, Labels: map[string]string{
@@ -198,7 +208,7 @@ func (r *rotator) sync(ctx context.Context) error {
 		if held == nil {
 			return err
 		}
-		if err != nil && r.loaded() && !apierrors.IsNotFound(err) {
+		if err != nil && r.served() != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 		r.serve(held)

@@ -406,7 +406,7 @@ func TestRepublishesAfterReapply(t *testing.T) {
 }
 
 // TestSecretRepaired: a Secret that holds no usable certificate is replaced, and one deleted is
-// created again.
+// created again, still trusting the CA served before.
 func TestSecretRepaired(t *testing.T) {
 	store := newStore(t)
 	bad := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testSecret.Namespace, Name: testSecret.Name},
@@ -421,8 +421,12 @@ func TestSecretRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustTick(t, r)
-	if again := stored(t, store); bytes.Equal(again.caPEM, first.caPEM) {
+	again := stored(t, store)
+	if bytes.Equal(again.caPEM, first.caPEM) {
 		t.Error("the deleted Secret was not created anew")
+	}
+	if !bytes.Equal(again.prevPEM, first.caPEM) {
+		t.Error("the Secret created anew does not keep the CA served before as the previous one")
 	}
 	if !bytes.Equal(published(t, store), r.CABundle()) {
 		t.Error("the new Secret's CA is not published")
