@@ -228,7 +228,7 @@ func testRBAC(t *testing.T, kube kubernetes.Interface) {
 		"decider cannot take a lease":                cannot("ebb-decider", "create", "coordination.k8s.io", "leases", "ebb-system"),
 		"decider cannot read a secret":               cannot("ebb-decider", "get", "", "secrets", "shop"),
 
-		// The actuator writes what decisions need, and reads no Secret.
+		// The actuator writes what decisions need, and reads no Secret but the webhook's.
 		"actuator updates a deployment's scale":        can("ebb-actuator", "update", "apps", "deployments/scale", "shop"),
 		"actuator creates an HPA":                      can("ebb-actuator", "create", "autoscaling", "horizontalpodautoscalers", "shop"),
 		"actuator updates an HPA":                      can("ebb-actuator", "update", "autoscaling", "horizontalpodautoscalers", "shop"),
@@ -241,6 +241,16 @@ func testRBAC(t *testing.T, kube kubernetes.Interface) {
 		"actuator cannot read a secret":                cannot("ebb-actuator", "get", "", "secrets", "shop"),
 		"actuator cannot list secrets":                 cannot("ebb-actuator", "list", "", "secrets", ""),
 		"actuator cannot read its own bus password":    cannot("ebb-actuator", "get", "", "secrets", "ebb-system"),
+		"actuator reads the webhook's certificates":    named(can("ebb-actuator", "get", "", "secrets", "ebb-system"), "ebb-webhook-certs"),
+		"actuator renews the webhook's certificates":   named(can("ebb-actuator", "update", "", "secrets", "ebb-system"), "ebb-webhook-certs"),
+		"actuator creates the webhook's Secret":        can("ebb-actuator", "create", "", "secrets", "ebb-system"),
+		"actuator cannot read another ebb Secret":      named(cannot("ebb-actuator", "get", "", "secrets", "ebb-system"), "ebb-bus-actuator"),
+		"actuator cannot update another ebb Secret":    named(cannot("ebb-actuator", "update", "", "secrets", "ebb-system"), "ebb-bus-actuator"),
+		"actuator cannot list ebb's Secrets":           cannot("ebb-actuator", "list", "", "secrets", "ebb-system"),
+		"actuator cannot watch ebb's Secrets":          cannot("ebb-actuator", "watch", "", "secrets", "ebb-system"),
+		"actuator cannot delete the webhook's Secret":  named(cannot("ebb-actuator", "delete", "", "secrets", "ebb-system"), "ebb-webhook-certs"),
+		"actuator cannot create a Secret elsewhere":    cannot("ebb-actuator", "create", "", "secrets", "shop"),
+		"actuator cannot read a same-named Secret":     named(cannot("ebb-actuator", "get", "", "secrets", "shop"), "ebb-webhook-certs"),
 		"actuator cannot take a lease elsewhere":       cannot("ebb-actuator", "update", "coordination.k8s.io", "leases", "kube-system"),
 		"actuator cannot delete a deployment":          cannot("ebb-actuator", "delete", "apps", "deployments", "shop"),
 		"actuator cannot request a token":              cannot("ebb-actuator", "create", "", "serviceaccounts/token", "shop"),

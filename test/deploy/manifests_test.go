@@ -26,9 +26,8 @@ func TestReplicas(t *testing.T) {
 		perSource["ebb-poller-"+kind] = 1 // every type the poller polls, and no all-types poller
 	}
 	tests := map[string]map[string]int64{
-		"default": {"ebb-bus": 1, "ebb-poller": 1, "ebb-decider": 1, "ebb-actuator": 1, "ebb-metrics-api": 1},
-		"ha": {"ebb-bus": 3, "ebb-poller": 3, "ebb-decider": 2, "ebb-actuator": 1, "ebb-actuator-standby": 1,
-			"ebb-metrics-api": 2},
+		"default":            {"ebb-bus": 1, "ebb-poller": 1, "ebb-decider": 1, "ebb-actuator": 1, "ebb-metrics-api": 1},
+		"ha":                 {"ebb-bus": 3, "ebb-poller": 3, "ebb-decider": 2, "ebb-actuator": 2, "ebb-metrics-api": 2},
 		"per-source-pollers": perSource,
 	}
 	for overlay, want := range tests {
@@ -99,12 +98,11 @@ func TestProbes(t *testing.T) {
 	tests := map[string]struct {
 		port, scheme, liveness, readiness string
 	}{
-		"ebb-bus":              {port: "monitor", scheme: "", liveness: "/healthz?js-enabled-only=true", readiness: "/healthz?js-server-only=true"},
-		"ebb-actuator":         {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
-		"ebb-actuator-standby": {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
-		"ebb-metrics-api":      {port: "https", scheme: "HTTPS", liveness: "/livez", readiness: "/readyz"},
-		"ebb-poller":           {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
-		"ebb-decider":          {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
+		"ebb-bus":         {port: "monitor", scheme: "", liveness: "/healthz?js-enabled-only=true", readiness: "/healthz?js-server-only=true"},
+		"ebb-actuator":    {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
+		"ebb-metrics-api": {port: "https", scheme: "HTTPS", liveness: "/livez", readiness: "/readyz"},
+		"ebb-poller":      {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
+		"ebb-decider":     {port: "health", scheme: "", liveness: "/healthz", readiness: "/readyz"},
 	}
 	objs := MustObjects(t, "ha")
 	for name, want := range tests {
@@ -206,15 +204,16 @@ func TestClusterBus(t *testing.T) {
 	}
 }
 
-// TestOneWebhookServer checks that in every overlay exactly one actuator pod serves the webhook
-// (each is its own CA), that it is the one behind the webhook's Service, and that every other
-// actuator runs with -webhook=false.
-func TestOneWebhookServer(t *testing.T) {
+// TestWebhookServers checks that in every overlay some actuator pods serve the webhook, that
+// exactly those are behind its Service, and that they all keep their certificates in the same
+// Secret: replicas share one CA through it, so any of them may answer the API server.
+func TestWebhookServers(t *testing.T) {
 	for _, overlay := range Overlays() {
 		t.Run(overlay, func(t *testing.T) {
 			objs := MustObjects(t, overlay)
 			selector := serviceSelector(t, objs, "ebb-actuator-webhook")
 			var serving, behindService int64
+			secrets := map[string]bool{}
 			for _, w := range workloads(objs) {
 				c := mustContainer(t, objs, w.GetName())
 				args, _, _ := unstructured.NestedStringSlice(c, "args")
@@ -222,19 +221,27 @@ func TestOneWebhookServer(t *testing.T) {
 					continue
 				}
 				n, _, _ := unstructured.NestedInt64(w.Object, "spec", "replicas")
-				off := slices.Contains(args, "-webhook=false")
-				if !off {
+				serves := !slices.Contains(args, "-webhook=false")
+				if serves {
 					serving += n
+					ns, _ := flagValue(args, "leader-election-namespace") // "" is the default
+					name, _ := flagValue(args, "webhook-secret")
+					secrets[ns+"/"+name] = true
 				}
 				if selector.Matches(labels.Set(podLabels(w))) {
 					behindService += n
-					if off || !hasPort(c, "webhook") {
+					if !serves || !hasPort(c, "webhook") {
 						t.Errorf("%s is behind the webhook's Service but serves no webhook", w.GetName())
 					}
+				} else if serves {
+					t.Errorf("%s serves the webhook but is not behind its Service", w.GetName())
 				}
 			}
-			if serving != 1 || behindService != 1 {
-				t.Errorf("%d actuator pods serve the webhook and %d are behind its Service; want 1 and 1", serving, behindService)
+			if serving == 0 || serving != behindService {
+				t.Errorf("%d actuator pods serve the webhook and %d are behind its Service; want the same, at least 1", serving, behindService)
+			}
+			if len(secrets) != 1 {
+				t.Errorf("the webhook's replicas keep their certificates in %d Secrets (%v), want 1", len(secrets), secrets)
 			}
 		})
 	}
@@ -327,13 +334,12 @@ func TestArgs(t *testing.T) {
 	}
 }
 
-// TestStandbyArgs checks that the ha overlay's standby actuator runs the default overlay's
-// actuator arguments and -webhook=false alone: test/e2e runs its second actuator with the
-// first's arguments, and test/stack turns the webhook off for both.
-func TestStandbyArgs(t *testing.T) {
-	want := append(Args(t, "default", "actuator"), "-webhook=false")
-	if diff := cmp.Diff(want, Args(t, "ha", "actuator-standby")); diff != "" {
-		t.Errorf("ha's ebb-actuator-standby args (-want +got):\n%s", diff)
+// TestHAActuatorArgs checks that the ha overlay's actuators (two replicas of one Deployment,
+// both serving the webhook) run the default overlay's actuator arguments: test/e2e runs its
+// second actuator with those.
+func TestHAActuatorArgs(t *testing.T) {
+	if diff := cmp.Diff(Args(t, "default", "actuator"), Args(t, "ha", "actuator")); diff != "" {
+		t.Errorf("ha's ebb-actuator args (-want default's +got):\n%s", diff)
 	}
 }
 
