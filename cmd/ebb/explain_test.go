@@ -32,7 +32,20 @@ func TestExplain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
+	// The fixture is stamped around msgtest.T0; moved to a minute ago, the report reads as it
+	// would today (times of day, nothing stale), whatever day the test runs.
+	now := time.Now().UTC().Truncate(time.Second)
+	stamp := now.Add(-time.Minute)
+	if today := now.Truncate(24 * time.Hour); stamp.Before(today) {
+		stamp = today // just after midnight: stay on today, or the report prints dates
+	}
+	shift := stamp.Sub(msgtest.T0)
 	d := msgtest.CooldownDecision()
+	d.DecidedAt, d.NextChangeAt = d.DecidedAt.Add(shift), d.NextChangeAt.Add(shift)
+	for i := range d.Inputs {
+		d.Inputs[i].ObservedAt = d.Inputs[i].ObservedAt.Add(shift)
+	}
+	at := func(t time.Time) string { return t.Add(shift).Format(time.TimeOnly) }
 	if err := b.Connect(t, bus.RolePoller).Publish(ctx, d.Inputs[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +72,7 @@ func TestExplain(t *testing.T) {
 			wantStdout: []string{
 				"orders/consumer (ScaledObject, generation 2) at ",
 				"\nstate     inactive, 1 replica (cooldown)\n",
-				"\nnext      scales to 0 (or idleReplicaCount) at 14:07:07 unless a reading exceeds its activation threshold\n",
+				"\nnext      scales to 0 (or idleReplicaCount) at " + at(msgtest.T0.Add(5*time.Minute)) + " unless a reading exceeds its activation threshold\n",
 				"\nunknown   spec and status: the cluster was not read (give -kubeconfig)",
 			},
 		},
@@ -67,13 +80,13 @@ func TestExplain(t *testing.T) {
 			args: []string{"orders/consumer", "-kubeconfig", c.Kubeconfig},
 			wantStdout: []string{
 				"\nspec      replicas 0–30, cooldown 300s, polling 30s, fallback 6 replicas after 3 failures (static)\n",
-				"\n  0 rabbitmq s0-rabbitmq-orders=0/5 inactive, activation 2, read 14:02:07",
-				"\nnext      scales to 0 at 14:07:07 unless a reading of s0-rabbitmq-orders exceeds 2\n",
+				"\n  0 rabbitmq s0-rabbitmq-orders=0/5 inactive, activation 2, read " + at(msgtest.T0),
+				"\nnext      scales to 0 at " + at(msgtest.T0.Add(5*time.Minute)) + " unless a reading of s0-rabbitmq-orders exceeds 2\n",
 			},
 		},
 		"with the cluster from $KUBECONFIG, as json": {
 			args:       []string{"-o", "json", "orders/consumer"},
-			wantStdout: []string{`"maxReplicaCount": 30`, `"do": "scales to 0"`, `"at": "2026-11-28T14:07:07Z"`},
+			wantStdout: []string{`"maxReplicaCount": 30`, `"do": "scales to 0"`, `"at": "` + msgtest.T0.Add(5*time.Minute+shift).Format(time.RFC3339) + `"`},
 		},
 		"a ScaledJob the cluster does not have": {
 			args:       []string{"-kind", "sj", "-kubeconfig", c.Kubeconfig, "orders/consumer"},
