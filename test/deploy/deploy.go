@@ -81,7 +81,9 @@ func Args(t testing.TB, overlay, service string) []string {
 	return args
 }
 
-// ContainerArgs are the arguments of service's container (workload ebb-<service>) in objs.
+// ContainerArgs are the arguments of service's container (workload ebb-<service>) in objs,
+// with $(VAR) references to the container's env expanded as the kubelet would for the first
+// pod (a fieldRef to metadata.name gives ebb-<service>-0).
 func ContainerArgs(objs []*unstructured.Unstructured, service string) ([]string, error) {
 	c, err := Container(objs, "ebb-"+service)
 	if err != nil {
@@ -91,7 +93,43 @@ func ContainerArgs(objs []*unstructured.Unstructured, service string) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("%s args: %w", service, err)
 	}
+	env, err := containerEnv(c, "ebb-"+service+"-0")
+	if err != nil {
+		return nil, fmt.Errorf("%s env: %w", service, err)
+	}
+	for i, a := range args {
+		args[i] = expand(a, env)
+	}
 	return args, nil
+}
+
+// containerEnv is the values of a container's env that args may refer to: literal values and
+// the pod's name; other sources (resources, Secrets) are left unexpanded.
+func containerEnv(c map[string]any, podName string) (map[string]string, error) {
+	vars, _, err := unstructured.NestedSlice(c, "env")
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, v := range vars {
+		m, _ := v.(map[string]any)
+		name, _, _ := unstructured.NestedString(m, "name")
+		if value, ok, _ := unstructured.NestedString(m, "value"); ok {
+			env[name] = value
+		}
+		if path, _, _ := unstructured.NestedString(m, "valueFrom", "fieldRef", "fieldPath"); path == "metadata.name" {
+			env[name] = podName
+		}
+	}
+	return env, nil
+}
+
+// expand replaces $(VAR) with env[VAR] where env has it, as Kubernetes expands container args.
+func expand(arg string, env map[string]string) string {
+	for name, value := range env {
+		arg = strings.ReplaceAll(arg, "$("+name+")", value)
+	}
+	return arg
 }
 
 // ServiceAccount is the ServiceAccount that service's pods (workload ebb-<service>) in objs run as.

@@ -322,6 +322,11 @@ func TestArgs(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Args(default, metrics-api) (-want +got):\n%s", diff)
 	}
+	// $(POD_NAME) is expanded from the env's fieldRef, as the kubelet does.
+	bus := Args(t, "default", "bus")
+	if !slices.Contains(bus, "-name=ebb-bus-0") || slices.ContainsFunc(bus, func(a string) bool { return strings.Contains(a, "$(") }) {
+		t.Errorf("Args(default, bus) = %q, want -name=ebb-bus-0 and nothing unexpanded", bus)
+	}
 	objs := MustObjects(t, "default")
 	if sa, err := ServiceAccount(objs, "metrics-api"); sa != "ebb-metrics-api" || err != nil {
 		t.Errorf("ServiceAccount(default, metrics-api) = %q, %v; want ebb-metrics-api", sa, err)

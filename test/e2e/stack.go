@@ -70,9 +70,9 @@ func Start(t testing.TB, opts Options) *Stack {
 	objs := deploy.MustObjects(t, overlay)
 	procs, err := stack.Start(t.Context(), stack.Config{
 		EBB: opts.EBB, Dir: s.Dir, Cluster: c, Services: opts.Services, Flags: s.flags(),
-		// Every process of a service, actuator-2 too, runs with the arguments the overlay
-		// gives the service: the ha overlay's second actuator runs the same ones, at most with
-		// -webhook=false, which stack.Start sets for every actuator (test/deploy checks that).
+		// The bus and every process of a service, actuator-2 too, run with the arguments the
+		// overlay gives them: the ha overlay's two actuators run the same ones (test/deploy
+		// checks that).
 		Args:        func(service string) ([]string, error) { return deploy.ContainerArgs(objs, service) },
 		Kubeconfigs: kubeconfigs(t, c, objs, opts.Services),
 	})

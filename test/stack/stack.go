@@ -37,7 +37,7 @@ type Config struct {
 	// Services to run; nil runs all of Services.
 	Services []string
 	// Args gives a service's arguments as deployed (e.g. from deploy/kustomize), subcommand
-	// first; Start appends what differs on this machine (addresses, files: localFlags), so a
+	// first, and the bus's when asked for "bus"; Start appends what differs on this machine (addresses, files: localFlags), so a
 	// flag given twice takes the later value, and refuses a deployed path, listen address or
 	// URL that it does not set again. Nil runs each service with its subcommand alone.
 	Args func(service string) ([]string, error)
@@ -109,8 +109,18 @@ func (s *Stack) startBus(ctx context.Context) error {
 		return err
 	}
 	s.BusURL = "nats://127.0.0.1:" + strconv.Itoa(ports[0])
-	if err := s.run("bus", "bus", "-host", "127.0.0.1", "-port", strconv.Itoa(ports[0]), "-http-port", "0",
-		"-store-dir", filepath.Join(s.cfg.Dir, "jetstream"), "-users-dir", s.usersDir, "-log-format", "text"); err != nil {
+	args := []string{"bus"}
+	if s.cfg.Args != nil {
+		if args, err = s.cfg.Args("bus"); err != nil {
+			return fmt.Errorf("arguments of the bus: %w", err)
+		}
+	}
+	local := []string{"-host", "127.0.0.1", "-port", strconv.Itoa(ports[0]), "-http-port", "0",
+		"-store-dir", filepath.Join(s.cfg.Dir, "jetstream"), "-users-dir", s.usersDir, "-log-format", "text"}
+	if missed := inCluster(args, local); len(missed) > 0 {
+		return fmt.Errorf("arguments of the bus: %q hold a path or address of the cluster, and Start does not set them", missed)
+	}
+	if err := s.run("bus", append(args, local...)...); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
