@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -97,6 +98,12 @@ func runReaction(ctx context.Context, env Env) (Section, error) {
 		}
 	}
 	sec = reactionSection(lanes, env)
+	csvPath := filepath.Join(env.Dir, "trials.csv")
+	if err := writeTrials(csvPath, lanes); err != nil {
+		env.Log.Warn("write trials", "error", err)
+	} else {
+		sec.Notes = append(sec.Notes, "Every trial, with its 0→1 steps: "+csvPath+".")
+	}
 	return sec, laneErrors(lanes)
 }
 

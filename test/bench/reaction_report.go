@@ -1,7 +1,11 @@
 package bench
 
 import (
+	"encoding/csv"
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -204,4 +208,43 @@ func Milliseconds(d time.Duration) string {
 		return fmt.Sprintf("%.2f ms", ms)
 	}
 	return fmt.Sprintf("%.1f ms", ms)
+}
+
+// writeTrials writes every trial of every lane as CSV: the raw times and the 0→1 steps in
+// milliseconds, for looking into a slow trial.
+func writeTrials(path string, lanes []*lane) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	head := []string{"lane", "trial", "publish", "0→1 ms", "0→20 ms", "20→0 ms"}
+	for _, st := range pathSteps {
+		head = append(head, st.name+" ms")
+	}
+	_ = w.Write(append(head, "error"))
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+	for _, l := range lanes {
+		for i, t := range l.trials {
+			row := []string{l.name(), strconv.Itoa(i + 1), t.publishAt.UTC().Format(time.RFC3339Nano)}
+			for _, tr := range transitions {
+				row = append(row, ms(tr.of(t)))
+			}
+			for _, st := range pathSteps {
+				if t.pathErr != nil || t.err != nil {
+					row = append(row, "")
+					continue
+				}
+				row = append(row, ms(st.of(t, l.pollDuration())))
+			}
+			row = append(row, errString(errors.Join(t.err, t.pathErr)))
+			_ = w.Write(row)
+		}
+	}
+	w.Flush()
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -2,6 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +196,40 @@ func TestPlan(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWriteTrials(t *testing.T) {
+	p, err := busPath(20).activation(at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := laneWith(lane{source: "rabbitmq", interval: time.Second, fastPath: true}, [3]int{315, 315, 9700})
+	l.trials[0].path = p
+	l.trials = append(l.trials, trial{publishAt: at(0), err: errors.New("0→1: not reached")})
+	path := filepath.Join(t.TempDir(), "trials.csv")
+	if err := writeTrials(path, []*lane{l}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want a header and two trials: %q", len(rows), rows)
+	}
+	if got := rows[1][3:6]; !cmp.Equal(got, []string{"315.000", "315.000", "9700.000"}) {
+		t.Errorf("0→1, 0→20, 20→0 of trial 1: %q", got)
+	}
+	if got := rows[1][6]; got != "300.000" {
+		t.Errorf("poll wait of trial 1: %q, want 300.000 (published at 0, read at 300 ms, no poll duration timed)", got)
+	}
+	if last := rows[2][len(rows[2])-1]; !strings.Contains(last, "not reached") {
+		t.Errorf("failed trial's error column: %q", last)
 	}
 }
