@@ -19,6 +19,9 @@ const clockTicks = 100
 type procUsage struct {
 	At  time.Time
 	CPU time.Duration // user + system time since the process started, all threads
+	// Waited is how long the process's live threads have waited for a CPU while runnable
+	// (run_delay in /proc/<pid>/task/*/schedstat): what a busy machine adds to latency.
+	Waited time.Duration
 	procMemory
 }
 
@@ -38,6 +41,9 @@ func readProc(pid int) (procUsage, error) {
 	}
 	if u.CPU, err = parseStatCPU(stat); err != nil {
 		return u, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if u.Waited, err = runDelay(pid); err != nil {
+		return u, err
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -72,6 +78,42 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
+// runDelay sums the time pid's threads have spent runnable but waiting for a CPU. A thread
+// that exits between the listing and the read is left out.
+func runDelay(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, fmt.Errorf("list threads of pid %d: %w", pid, err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		d, err := parseSchedstat(b)
+		if err != nil {
+			return 0, fmt.Errorf("pid %d thread %s: %w", pid, t.Name(), err)
+		}
+		total += d
+	}
+	return total, nil
+}
+
+// parseSchedstat returns the second field of a schedstat line: nanoseconds spent waiting on a
+// run queue.
+func parseSchedstat(b []byte) (time.Duration, error) {
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, fmt.Errorf("schedstat %q: want 3 fields", b)
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("schedstat %q: %w", b, err)
+	}
+	return time.Duration(ns), nil
+}
+
 // parseStatusMemory reads VmRSS, VmHWM and RssAnon from a /proc/<pid>/status file.
 func parseStatusMemory(status []byte) (procMemory, error) {
 	var m procMemory
@@ -103,10 +145,12 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 // usage is one process's cost over a measuring window.
 type usage struct {
 	// CPUPerMin is CPU seconds per minute of wall time: 60 is one core kept busy.
-	CPUPerMin  float64
-	procMemory         // at the window's end
-	PeakAnon   int64   // the most RssAnon seen during the window
-	Cores      []Point // CPU in cores between samples, X in seconds from the window's start
+	CPUPerMin float64
+	// WaitedPerMin is seconds per minute its threads spent runnable, waiting for a CPU.
+	WaitedPerMin float64
+	procMemory           // at the window's end
+	PeakAnon     int64   // the most RssAnon seen during the window
+	Cores        []Point // CPU in cores between samples, X in seconds from the window's start
 }
 
 // meter reads the named processes every step for d (or until ctx ends) and returns what
@@ -132,7 +176,9 @@ func meter(ctx context.Context, pids map[string]int, d, step time.Duration) (map
 		for name, c := range cur {
 			p, u := prev[name], out[name]
 			u.Cores = append(u.Cores, Point{X: c.At.Sub(first[name].At).Seconds(), Y: (c.CPU - p.CPU).Seconds() / c.At.Sub(p.At).Seconds()})
-			u.CPUPerMin = (c.CPU - first[name].CPU).Seconds() / c.At.Sub(first[name].At).Minutes()
+			minutes := c.At.Sub(first[name].At).Minutes()
+			u.CPUPerMin = (c.CPU - first[name].CPU).Seconds() / minutes
+			u.WaitedPerMin = (c.Waited - first[name].Waited).Seconds() / minutes
 			u.procMemory, u.PeakAnon = c.procMemory, max(u.PeakAnon, c.Anon)
 			out[name] = u
 		}

@@ -55,6 +55,16 @@ func TestParseStatusMemory(t *testing.T) {
 	}
 }
 
+func TestParseSchedstat(t *testing.T) {
+	got, err := parseSchedstat([]byte("340076778 587955591 1357\n"))
+	if err != nil || got != 587955591*time.Nanosecond {
+		t.Errorf("parseSchedstat = %v, %v; want the second field, 587.955591ms", got, err)
+	}
+	if _, err := parseSchedstat([]byte("12")); err == nil {
+		t.Error("a one-field line parsed without error")
+	}
+}
+
 // The test process itself has burnt some CPU and holds some memory by the time it asks.
 func TestReadProcSelf(t *testing.T) {
 	u, err := readProc(os.Getpid())
@@ -64,7 +74,7 @@ func TestReadProcSelf(t *testing.T) {
 	if u.Anon <= 0 || u.RSS < u.Anon || u.HWM < u.RSS {
 		t.Errorf("anonymous %d, RSS %d, peak %d: want 0 < anonymous <= RSS <= peak", u.Anon, u.RSS, u.HWM)
 	}
-	if u.CPU < 0 {
-		t.Errorf("CPU %v: want at least 0", u.CPU)
+	if u.CPU < 0 || u.Waited < 0 {
+		t.Errorf("CPU %v, waited %v: want at least 0 each", u.CPU, u.Waited)
 	}
 }

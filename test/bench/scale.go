@@ -51,6 +51,10 @@ type scaleStep struct {
 	hpas                 int
 	aggregatorErr        error
 	load                 float64 // the machine's load average at the window's end
+	// runtime is each Go service's own account of its memory at the window's end (the bus
+	// serves none); runtimeErr says why one is missing.
+	runtime    map[string]goRuntime
+	runtimeErr []error
 }
 
 func runScale(ctx context.Context, env Env) (Section, error) {
@@ -106,6 +110,15 @@ func measureScale(ctx context.Context, env Env, f *fleet, n int, plan scalePlan)
 		return st, err
 	}
 	st.load, _ = loadAverage()
+	st.runtime = map[string]goRuntime{}
+	for _, name := range fleetServices[:len(fleetServices)-1] {
+		g, err := scrapeGoRuntime(ctx, pids[name])
+		if err != nil {
+			st.runtimeErr = append(st.runtimeErr, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		st.runtime[name] = g
+	}
 	metric := trigger.MetricName(0, "metrics-api", trigger.MetricsAPI{ValueLocation: "value"})
 	st.aggregator, st.aggregatorErr = externalMetricLatency(ctx, f.cluster.RESTConfig, n, metric, plan.requests, plan.concurrency)
 	st.hpas, err = f.hpas(ctx)

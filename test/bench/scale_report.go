@@ -30,7 +30,7 @@ func scaleSection(env Env, plan scalePlan, steps []scaleStep, in inProcessMetric
 	if len(steps) == 0 {
 		return sec
 	}
-	sec.Tables = []Table{setupTable(steps), usageTable(steps), throughputTable(steps)}
+	sec.Tables = []Table{setupTable(steps), usageTable(steps), memoryTable(steps), throughputTable(steps)}
 	sec.Charts = scaleCharts(steps)
 	sec.Targets = scaleTargets(steps[len(steps)-1], in)
 	sec.Notes = scaleNotes(env, steps, in)
@@ -52,15 +52,32 @@ func setupTable(steps []scaleStep) Table {
 }
 
 func usageTable(steps []scaleStep) Table {
-	t := Table{Columns: []string{"objects", "service", "CPU s/min", "peak RSS (VmHWM)", "RSS at the end", "of it anonymous (peak in the window)"}}
+	t := Table{Columns: []string{"objects", "service", "CPU s/min", "waited for a CPU s/min", "peak RSS (VmHWM)", "RSS at the end", "of it anonymous (peak in the window)"}}
 	row := func(size int, name string, u usage) []string {
-		return []string{strconv.Itoa(size), name, fmt.Sprintf("%.2f", u.CPUPerMin), mib(u.HWM), mib(u.RSS), fmt.Sprintf("%s (%s)", mib(u.Anon), mib(u.PeakAnon))}
+		return []string{strconv.Itoa(size), name, fmt.Sprintf("%.2f", u.CPUPerMin), fmt.Sprintf("%.2f", u.WaitedPerMin),
+			mib(u.HWM), mib(u.RSS), fmt.Sprintf("%s (%s)", mib(u.Anon), mib(u.PeakAnon))}
 	}
 	for _, st := range steps {
 		for _, name := range fleetServices {
 			t.Rows = append(t.Rows, row(st.size, name, st.usage[name]))
 		}
 		t.Rows = append(t.Rows, row(st.size, "all services", total(st.usage)))
+	}
+	return t
+}
+
+// memoryTable splits each Go service's anonymous memory as its runtime reports it.
+func memoryTable(steps []scaleStep) Table {
+	t := Table{Columns: []string{"objects", "service", "anonymous RSS", "Go heap in use", "goroutine stacks", "goroutines", "next GC at (≈ 2 × live heap)"}}
+	for _, st := range steps {
+		for _, name := range fleetServices {
+			g, ok := st.runtime[name]
+			if !ok {
+				continue
+			}
+			t.Rows = append(t.Rows, []string{strconv.Itoa(st.size), name, mib(st.usage[name].Anon), mib(int64(g.HeapInuse)),
+				mib(int64(g.StackInuse)), fmt.Sprintf("%.0f", g.Goroutines), mib(int64(g.NextGC))})
+		}
 	}
 	return t
 }
@@ -157,6 +174,11 @@ func scaleNotes(env Env, steps []scaleStep, in inProcessMetrics) []string {
 	}
 	if env.Quick {
 		notes = append(notes, "Quick run: 1,000 ScaledObjects only and a shorter window; the targets are stated for 10,000.")
+	}
+	for _, st := range steps {
+		for _, err := range st.runtimeErr {
+			notes = append(notes, fmt.Sprintf("At %d objects no Go runtime figures from %v.", st.size, err))
+		}
 	}
 	last := steps[len(steps)-1]
 	heaviest, cpu := "", -1.0
