@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -181,12 +182,59 @@ func scaleNotes(env Env, steps []scaleStep, in inProcessMetrics) []string {
 		}
 	}
 	last := steps[len(steps)-1]
+	notes = append(notes, busiestNote(last), unpromptedNote(last))
+	if tot := total(last.usage); tot.HWM >= targetMemory {
+		notes = append(notes, memoryNote(last))
+	}
+	if lat := slices.Sorted(slices.Values(last.win.latencies)); len(lat) > 0 && Percentile(lat, 99) >= targetReadingToDec {
+		notes = append(notes, latencyNote(last))
+	}
+	return notes
+}
+
+// busiestNote names the process that spent the most CPU.
+func busiestNote(st scaleStep) string {
 	heaviest, cpu := "", -1.0
 	for _, name := range fleetServices {
-		if u := last.usage[name]; u.CPUPerMin > cpu {
+		if u := st.usage[name]; u.CPUPerMin > cpu {
 			heaviest, cpu = name, u.CPUPerMin
 		}
 	}
-	notes = append(notes, fmt.Sprintf("At %d objects the busiest process was %s (%.2f CPU s/min of %.2f).", last.size, heaviest, cpu, total(last.usage).CPUPerMin))
-	return notes
+	return fmt.Sprintf("At %d objects the busiest process was %s (%.2f CPU s/min of %.2f).", st.size, heaviest, cpu, total(st.usage).CPUPerMin)
+}
+
+// unpromptedNote accounts for decisions beyond one per reading.
+func unpromptedNote(st scaleStep) string {
+	return fmt.Sprintf("Of the %d decisions in the window at %d objects, %d used no new reading: the decider publishes every object at least once per polling interval, "+
+		"and that publish can fall just before the object's next reading, which then brings a second decision.", st.win.decisions, st.size, st.win.unprompted)
+}
+
+// memoryNote says where the anonymous memory of the largest process goes.
+func memoryNote(st scaleStep) string {
+	largest := ""
+	for _, name := range fleetServices {
+		if largest == "" || st.usage[name].Anon > st.usage[largest].Anon {
+			largest = name
+		}
+	}
+	n := fmt.Sprintf("Memory at %d objects: %s of the %s peak is the ebb binary's pages mapped by each process; the processes' own (anonymous) memory totals %s, the largest %s with %s.",
+		st.size, mib(total(st.usage).RSS-total(st.usage).Anon), mib(total(st.usage).HWM), mib(total(st.usage).Anon), largest, mib(st.usage[largest].Anon))
+	if g, ok := st.runtime[largest]; ok {
+		n += fmt.Sprintf(" Its runtime reports %s of heap in use, its next GC at %s (GOGC=100: the live heap is about half of that, the rest garbage it may hold), and %s of stacks for %.0f goroutines.",
+			mib(int64(g.HeapInuse)), mib(int64(g.NextGC)), mib(int64(g.StackInuse)), g.Goroutines)
+	}
+	return n
+}
+
+// latencyNote says where the reading→decision tail is spent and how busy the machine was.
+func latencyNote(st scaleStep) string {
+	lat := slices.Sorted(slices.Values(st.win.latencies))
+	toDecide := slices.Sorted(slices.Values(st.win.toDecide))
+	toArrive := slices.Sorted(slices.Values(st.win.toArrive))
+	d := st.usage["decider"]
+	return fmt.Sprintf("reading→decision at %d objects: p50 %s but p99 %s. Up to decidedAt (the bus to the decider, its queue and the decision) p99 is %s; "+
+		"from decidedAt to the tap (saving its state, publishing, the bus) p99 %s. Meanwhile the decider's threads waited %.2f s per minute for a CPU, the bus's %.2f, "+
+		"and the machine's load average was %.1f on %d CPUs.",
+		st.size, dur(Percentile(lat, 50)), dur(Percentile(lat, 99)), dur(Percentile(toDecide, 99)), dur(Percentile(toArrive, 99)),
+		d.WaitedPerMin, st.usage["bus"].WaitedPerMin, st.load, runtime.NumCPU())
 }
