@@ -66,16 +66,6 @@ func (l *replicaLog) add(at time.Time, n int32) {
 	l.changed = make(chan struct{})
 }
 
-// current is the latest count seen (-1 before the first).
-func (l *replicaLog) current() int32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.counts) == 0 {
-		return -1
-	}
-	return l.counts[len(l.counts)-1]
-}
-
 // waitFor returns when the count first satisfied ok at or after since (which may be in the
 // past), or an error with the counts seen once timeout has passed.
 func (l *replicaLog) waitFor(ctx context.Context, since time.Time, ok func(int32) bool, timeout time.Duration) (time.Time, error) {
@@ -106,24 +96,6 @@ func (l *replicaLog) waitFor(ctx context.Context, since time.Time, ok func(int32
 			return time.Time{}, ctx.Err()
 		}
 	}
-}
-
-// steps are the counts and their times from since on, for the HPA's growth.
-func (l *replicaLog) steps(since time.Time) []step {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []step
-	for i, n := range l.counts {
-		if !l.at[i].Before(since) {
-			out = append(out, step{l.at[i], n})
-		}
-	}
-	return out
-}
-
-type step struct {
-	at time.Time
-	n  int32
 }
 
 // tapped is a bus message as the benchmark's tap received it.

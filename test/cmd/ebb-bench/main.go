@@ -29,7 +29,7 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.out, "out", "bench-results", "folder for the reports; each run writes a new dated folder in it (and points latest at it)")
 	flag.StringVar(&cfg.scenarios, "scenarios", "", "scenarios to run, comma separated (default all: "+strings.Join(names(bench.Scenarios()), ",")+")")
-	flag.IntVar(&cfg.trials, "trials", 5, "trials per latency measurement")
+	flag.IntVar(&cfg.trials, "trials", 5, "trials per latency measure at least (the reaction scenario wants 20 per lane, time permitting)")
 	flag.BoolVar(&cfg.quick, "quick", false, "fewer trials and smaller counts: a run to try the scenarios, not to quote")
 	flag.StringVar(&cfg.ebb, "ebb", "bin/ebb", "the built ebb binary")
 	flag.StringVar(&cfg.repo, "repo", ".", "the ebb checkout (deploy/kustomize, the Go packages)")
