@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"path/filepath"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"ebb.dev/test/cluster"
 	"ebb.dev/test/deploy"
@@ -77,6 +79,23 @@ func startPlatform(ctx context.Context, env Env, opts platformOptions) (p *platf
 		return p, fmt.Errorf("ebb: %w", err)
 	}
 	return p, nil
+}
+
+// deploymentAtZero is a workload for ebb to scale: name at 0 replicas. Its pods never run (no
+// kubelet here), which changes nothing for external metrics with AverageValue targets.
+func deploymentAtZero(ns, name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](0),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "registry.invalid/" + name + ":1"}}},
+			},
+		},
+	}
 }
 
 // namespace creates a namespace; one that exists already is fine.

@@ -9,12 +9,10 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/utils/ptr"
 
 	"ebb.dev/bus"
 	"ebb.dev/schemas/keda/v1alpha1"
@@ -98,7 +96,7 @@ func (l *lane) setup(ctx context.Context, p *platform, tapConn *bus.Conn) error 
 	if _, err := p.dynamic.Resource(triggerAuthentications).Namespace(l.ns).Create(ctx, ta, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("trigger authentication: %w", err)
 	}
-	if _, err := p.kube.AppsV1().Deployments(l.ns).Create(ctx, deployment(l.ns), metav1.CreateOptions{}); err != nil {
+	if _, err := p.kube.AppsV1().Deployments(l.ns).Create(ctx, deploymentAtZero(l.ns, workload), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("deployment: %w", err)
 	}
 	l.replicas = watchReplicas(ctx, p.kube, l.ns, workload, l.log)
@@ -110,23 +108,6 @@ func (l *lane) setup(ctx context.Context, p *platform, tapConn *bus.Conn) error 
 		return fmt.Errorf("scaled object: %w", err)
 	}
 	return nil
-}
-
-// deployment is the consumer at 0 replicas; its pods never run (no kubelet here), which
-// changes nothing for an AverageValue target.
-func deployment(ns string) *appsv1.Deployment {
-	labels := map[string]string{"app": workload}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: workload, Namespace: ns},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](0),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "consumer", Image: "registry.invalid/consumer:1"}}},
-			},
-		},
-	}
 }
 
 func (l *lane) scaledObject(kind string, md map[string]string) *unstructured.Unstructured {
