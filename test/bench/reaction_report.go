@@ -215,7 +215,7 @@ func Milliseconds(d time.Duration) string {
 func writeTrials(path string, lanes []*lane) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	head := []string{"lane", "trial", "publish", "0→1 ms", "0→20 ms", "20→0 ms"}
+	head := []string{"lane", "trial", "publish", "burst stored ms", "0→1 ms", "0→20 ms", "20→0 ms"}
 	for _, st := range pathSteps {
 		head = append(head, st.name+" ms")
 	}
@@ -223,7 +223,7 @@ func writeTrials(path string, lanes []*lane) error {
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
 	for _, l := range lanes {
 		for i, t := range l.trials {
-			row := []string{l.name(), strconv.Itoa(i + 1), t.publishAt.UTC().Format(time.RFC3339Nano)}
+			row := []string{l.name(), strconv.Itoa(i + 1), t.publishAt.UTC().Format(time.RFC3339Nano), ms(since(t.publishAt, t.burstDone))}
 			for _, tr := range transitions {
 				row = append(row, ms(tr.of(t)))
 			}

@@ -223,10 +223,10 @@ func TestWriteTrials(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("%d rows, want a header and two trials: %q", len(rows), rows)
 	}
-	if got := rows[1][3:6]; !cmp.Equal(got, []string{"315.000", "315.000", "9700.000"}) {
+	if got := rows[1][4:7]; !cmp.Equal(got, []string{"315.000", "315.000", "9700.000"}) {
 		t.Errorf("0→1, 0→20, 20→0 of trial 1: %q", got)
 	}
-	if got := rows[1][6]; got != "300.000" {
+	if got := rows[1][7]; got != "300.000" {
 		t.Errorf("poll wait of trial 1: %q, want 300.000 (published at 0, read at 300 ms, no poll duration timed)", got)
 	}
 	if last := rows[2][len(rows[2])-1]; !strings.Contains(last, "not reached") {
