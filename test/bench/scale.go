@@ -167,6 +167,7 @@ func total(u map[string]usage) usage {
 	var t usage
 	for _, x := range u {
 		t.CPUPerMin += x.CPUPerMin
+		t.WaitedPerMin += x.WaitedPerMin
 		t.RSS += x.RSS
 		t.HWM += x.HWM
 		t.Anon += x.Anon
