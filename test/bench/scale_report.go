@@ -69,7 +69,7 @@ func usageTable(steps []scaleStep) Table {
 
 // memoryTable splits each Go service's anonymous memory as its runtime reports it.
 func memoryTable(steps []scaleStep) Table {
-	t := Table{Columns: []string{"objects", "service", "anonymous RSS", "Go heap in use", "goroutine stacks", "goroutines", "next GC at (≈ 2 × live heap)"}}
+	t := Table{Columns: []string{"objects", "service", "anonymous RSS", "Go heap in use", "goroutine stacks", "goroutines", "next GC at"}}
 	for _, st := range steps {
 		for _, name := range fleetServices {
 			g, ok := st.runtime[name]
@@ -220,8 +220,9 @@ func memoryNote(st scaleStep) string {
 	n := fmt.Sprintf("Memory at %d objects: %s of the %s peak is the ebb binary's pages mapped by each process; the processes' own (anonymous) memory totals %s, the largest %s with %s.",
 		st.size, mib(total(st.usage).RSS-total(st.usage).Anon), mib(total(st.usage).HWM), mib(total(st.usage).Anon), largest, mib(st.usage[largest].Anon))
 	if g, ok := st.runtime[largest]; ok {
-		n += fmt.Sprintf(" Its runtime reports %s of heap in use, its next GC at %s (GOGC=100: the live heap is about half of that, the rest garbage it may hold), and %s of stacks for %.0f goroutines.",
-			mib(int64(g.HeapInuse)), mib(int64(g.NextGC)), mib(int64(g.StackInuse)), g.Goroutines)
+		n += fmt.Sprintf(" Its runtime reports %s of goroutine stacks for %.0f goroutines and %s of heap in use, with the next GC at %s: at GOGC=100 that goal is the live heap "+
+			"plus as much again plus the stacks, so about %s is live and the rest garbage the collector may let pile up.",
+			mib(int64(g.StackInuse)), g.Goroutines, mib(int64(g.HeapInuse)), mib(int64(g.NextGC)), mib(int64(max(0, g.NextGC-g.StackInuse)/2)))
 	}
 	return n
 }
