@@ -152,7 +152,7 @@ func (o *object) inputs(now time.Time) ([]decide.Reading, []msg.Reading) {
 		case o.stale(r, now):
 			out[i] = decide.Reading{Failures: int32(now.Sub(r.ObservedAt) / s.interval)}
 		default:
-			out[i] = decide.Reading{Value: r.Value}
+			out[i] = decide.Reading{Value: r.Value, At: r.ObservedAt}
 		}
 	}
 	return out, used

@@ -62,11 +62,11 @@ func TestInputs(t *testing.T) {
 		used     int
 	}{
 		"no reading yet":              {want: []decide.Reading{{Missing: true}}},
-		"a value":                     {readings: []msg.Reading{reading(0, 7, "")}, want: []decide.Reading{{Value: 7}}, used: 1},
+		"a value":                     {readings: []msg.Reading{reading(0, 7, "")}, want: []decide.Reading{{Value: 7, At: msgtest.T0}}, used: 1},
 		"failures carry their count":  {readings: []msg.Reading{reading(0, 0, "x"), reading(time.Second, 0, "x")}, want: []decide.Reading{{Failures: 2}}, used: 1},
 		"a reading of another object": {readings: []msg.Reading{func() msg.Reading { r := reading(0, 7, ""); r.Object.UID = "other"; return r }()}, want: []decide.Reading{{Missing: true}}},
 		"a reading just inside three intervals is a value": {
-			readings: []msg.Reading{reading(0, 7, "")}, now: msgtest.T0.Add(30 * time.Second), want: []decide.Reading{{Value: 7}}, used: 1},
+			readings: []msg.Reading{reading(0, 7, "")}, now: msgtest.T0.Add(30 * time.Second), want: []decide.Reading{{Value: 7, At: msgtest.T0}}, used: 1},
 		"a reading older than three intervals: each missed poll is a failure": {
 			readings: []msg.Reading{reading(0, 7, "")}, now: msgtest.T0.Add(41 * time.Second), want: []decide.Reading{{Failures: 4}}, used: 1},
 		"a reading of another trigger type at the index": {

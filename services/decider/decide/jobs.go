@@ -123,7 +123,7 @@ func Jobs(in JobInput) JobResult {
 	if !res.Active {
 		return res
 	}
-	res.LastActive = in.Now
+	res.LastActive = lastActive(in.Readings, in.LastActive, in.Now)
 	running, pending := int64(in.Running), int64(in.Pending)
 	if running < int64(s.Min) {
 		res.Create, res.Reason = int32(int64(s.Min)-running), ReasonMin

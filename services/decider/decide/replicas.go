@@ -41,6 +41,29 @@ type Reading struct {
 	Value    float64 // ignored unless the latest poll succeeded
 	Failures int32   // consecutive failed polls up to the latest; 0 when the latest succeeded
 	Missing  bool    // never read yet: no value, but not a failure either
+	// At is when the value was read (the reading's observedAt); zero where unknown.
+	At time.Time
+}
+
+// lastActive is lastActiveTime after an active decision: when the newest value it rests on
+// was read, as KEDA stamps it at the poll that finds the object active. A decision made again
+// between polls on the same readings must not move it, or the cooldown would run from that
+// decision rather than from the last active poll. Without times (a trigger in fallback, tests)
+// it is now.
+func lastActive(readings []Reading, before, now time.Time) time.Time {
+	var newest time.Time
+	for _, r := range readings {
+		if !r.Failed() && r.At.After(newest) {
+			newest = r.At
+		}
+	}
+	if newest.IsZero() {
+		newest = now
+	}
+	if newest.Before(before) {
+		return before
+	}
+	return newest
 }
 
 // Failed reports whether the reading has no usable value.
@@ -159,7 +182,7 @@ func Replicas(in Input) Result {
 	if ev.active {
 		// Every active decision refreshes lastActiveTime, also while a trigger is in fallback
 		// (KEDA skips it on any trigger error), so the cooldown runs from the last activity.
-		res.LastActive = in.Now
+		res.LastActive = lastActive(in.Readings, in.LastActive, in.Now)
 		if (s.Idle != nil && current < s.Min) || current == 0 {
 			if s.Pause.ScaleOut {
 				res.Replicas, res.Reason = current, ReasonPaused

@@ -214,6 +214,17 @@ func TestReplicasCooldown(t *testing.T) {
 		"inactive below min without idle is raised to min": {
 			in:   decision{spec: object(minMax(2, 10)), replicas: 0, readings: values(0)},
 			want: outcome{Replicas: 2, Scale: true, Reason: ReasonMin}},
+		"active again on a reading already seen: lastActiveTime stays when it was read": {
+			in: decision{spec: object(), replicas: 3, lastActive: last, at: now.Add(20 * time.Second),
+				readings: []Reading{{Value: 10, At: now}}},
+			want: outcome{Replicas: 2, Active: true, Reason: ReasonHPA, LastActive: now}},
+		"a reading older than lastActiveTime never moves it back": {
+			in:   decision{spec: object(), replicas: 3, lastActive: now, readings: []Reading{{Value: 10, At: last}}},
+			want: outcome{Replicas: 2, Active: true, Reason: ReasonHPA, LastActive: now}},
+		"the newest of several readings stamps it": {
+			in: decision{spec: object(triggers(trigger("s0-a", 5, 0), trigger("s1-b", 5, 0))), replicas: 3, lastActive: last,
+				readings: []Reading{{Value: 10, At: now.Add(-time.Second)}, {Value: 0, At: now}}},
+			want: outcome{Replicas: 2, Active: true, Reason: ReasonHPA, LastActive: now}},
 		"inactive with a min above zero leaves the count to the HPA": {
 			in:   decision{spec: object(minMax(2, 10)), replicas: 5, lastActive: now.Add(-time.Hour), readings: values(0)},
 			want: outcome{Replicas: 2, Reason: ReasonMin, LastActive: now.Add(-time.Hour)}},
