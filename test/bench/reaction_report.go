@@ -14,12 +14,14 @@ import (
 type transition struct {
 	name, chart string
 	of          func(trial) time.Duration
+	// logY: the lanes' values span milliseconds (push) to a minute (the HPA alone).
+	logY bool
 }
 
 var transitions = []transition{
-	{"0→1", "reaction-0to1", func(t trial) time.Duration { return since(t.publishAt, t.up1) }},
-	{"0→20", "reaction-0to20", func(t trial) time.Duration { return since(t.publishAt, t.up20) }},
-	{"20→0", "reaction-20to0", func(t trial) time.Duration { return since(t.drainAt, t.down0) }},
+	{"0→1", "reaction-0to1", func(t trial) time.Duration { return since(t.publishAt, t.up1) }, true},
+	{"0→20", "reaction-0to20", func(t trial) time.Duration { return since(t.publishAt, t.up20) }, true},
+	{"20→0", "reaction-20to0", func(t trial) time.Duration { return since(t.drainAt, t.down0) }, false},
 }
 
 // values are a lane's durations of one transition over its completed trials.
@@ -101,7 +103,7 @@ func onOff(b bool, on, off string) string {
 }
 
 func trialChart(lanes []*lane, tr transition) Chart {
-	c := Chart{Name: tr.chart, Title: tr.name + " per trial", XLabel: "trial", YLabel: "seconds"}
+	c := Chart{Name: tr.chart, Title: tr.name + " per trial", XLabel: "trial", YLabel: "seconds", LogY: tr.logY}
 	for _, l := range lanes {
 		s := Series{Name: l.name()}
 		for i, d := range l.values(tr) {

@@ -53,6 +53,9 @@ type Chart struct {
 	Name                  string
 	Title, XLabel, YLabel string
 	Series                []Series
+	// LogY draws the y axis in powers of ten, for values that span several (10 ms and 30 s);
+	// points at or below zero are then left out.
+	LogY bool
 }
 
 // Series is one line of a chart.

@@ -10,8 +10,8 @@ import (
 // The chart's geometry, in SVG user units: the plot area sits inside the margins, the legend
 // to its right.
 const (
-	svgWidth, svgHeight       = 760, 400
-	marginLeft, marginRight   = 72, 200
+	svgWidth, svgHeight       = 840, 400
+	marginLeft, marginRight   = 72, 260
 	marginTop, marginBottom   = 40, 56
 	plotWidth, plotHeight     = svgWidth - marginLeft - marginRight, svgHeight - marginTop - marginBottom
 	tickCount                 = 6
@@ -31,7 +31,11 @@ func SVG(c Chart) string {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", svgWidth, svgHeight)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="15" text-anchor="middle">%s</text>`+"\n",
 		marginLeft+plotWidth/2, marginTop-16, escape(c.Title))
-	xs, ys := axisRange(c, func(p Point) float64 { return p.X }), axisRange(c, func(p Point) float64 { return p.Y })
+	xs := axisRange(c, func(p Point) float64 { return p.X })
+	ys := axisRange(c, func(p Point) float64 { return p.Y })
+	if c.LogY {
+		ys = logRange(c)
+	}
 	drawAxes(&b, c, xs, ys)
 	if xs.empty {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#666">no data</text>`+"\n",
@@ -45,10 +49,11 @@ func SVG(c Chart) string {
 	return b.String()
 }
 
-// scale is one axis: its data range widened to whole ticks.
+// scale is one axis: its data range widened to whole ticks. A log scale holds the range and
+// step as powers of ten (lo -2, hi 2, step 1: 0.01 to 100, a tick at each power).
 type scale struct {
 	lo, hi, step float64
-	empty        bool
+	empty, log   bool
 }
 
 // axisRange is the range of one coordinate over every point of c, widened to round ticks. The
@@ -75,6 +80,26 @@ func axisRange(c Chart, coord func(Point) float64) scale {
 	return scale{lo: math.Floor(lo/step) * step, hi: math.Ceil(hi/step) * step, step: step}
 }
 
+// logRange is the y range of c in powers of ten, widened to whole powers.
+func logRange(c Chart) scale {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if p.Y > 0 && !math.IsInf(p.Y, 0) {
+				lo, hi = min(lo, math.Log10(p.Y)), max(hi, math.Log10(p.Y))
+			}
+		}
+	}
+	if lo > hi {
+		return scale{lo: 0, hi: 1, step: 1, empty: true, log: true}
+	}
+	lo, hi = math.Floor(lo), math.Ceil(hi)
+	if hi == lo {
+		hi = lo + 1
+	}
+	return scale{lo: lo, hi: hi, step: 1, log: true}
+}
+
 // niceStep rounds a raw tick step up to 1, 2 or 5 times a power of ten.
 func niceStep(raw float64) float64 {
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
@@ -98,8 +123,12 @@ func (s scale) ticks() []float64 {
 	}
 }
 
-// label formats a tick value with as many decimals as the step needs.
+// label formats a tick value with as many decimals as the step needs; a log scale's tick at
+// power v reads 10^v ("0.01", "100").
 func (s scale) label(v float64) string {
+	if s.log {
+		return strconv.FormatFloat(math.Pow(10, v), 'f', max(0, int(-v)), 64)
+	}
 	decimals := max(0, int(-math.Floor(math.Log10(s.step))))
 	return strconv.FormatFloat(v, 'f', decimals, 64)
 }
@@ -109,6 +138,9 @@ func (s scale) toX(v float64) float64 {
 }
 
 func (s scale) toY(v float64) float64 {
+	if s.log {
+		v = math.Log10(v)
+	}
 	return marginTop + plotHeight - (v-s.lo)/(s.hi-s.lo)*plotHeight
 }
 
@@ -123,6 +155,9 @@ func drawAxes(b *strings.Builder, c Chart, xs, ys scale) {
 	}
 	for _, v := range ys.ticks() {
 		y := ys.toY(v)
+		if ys.log {
+			y = ys.toY(math.Pow(10, v))
+		}
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`+"\n", marginLeft, y, right, y)
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="black"/>`+"\n", marginLeft-5, y, marginLeft, y)
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", marginLeft-8, y, ys.label(v))
@@ -134,11 +169,11 @@ func drawAxes(b *strings.Builder, c Chart, xs, ys scale) {
 }
 
 // drawSeries draws one series as a polyline with a circle at each point; points that are not
-// numbers are left out.
+// numbers, or not positive on a log scale, are left out.
 func drawSeries(b *strings.Builder, s Series, colour string, xs, ys scale) {
 	var pts []string
 	for _, p := range s.Points {
-		if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
+		if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) || (ys.log && p.Y <= 0) {
 			continue
 		}
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", xs.toX(p.X), ys.toY(p.Y)))

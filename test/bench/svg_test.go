@@ -61,6 +61,11 @@ func TestSVG(t *testing.T) {
 			polylines: 1, circles: 0,
 			texts: []string{"empty", "no data", "s"},
 		},
+		"a log axis ticks at powers of ten and leaves out zeros": {
+			chart:     Chart{LogY: true, Series: []Series{{Name: "s", Points: []Point{{1, 0.012}, {2, 0}, {3, 27.8}}}}},
+			polylines: 1, circles: 2,
+			texts: []string{"0.01", "0.1", "1", "10", "100"},
+		},
 		"large values get round ticks": {
 			chart:     Chart{Series: []Series{{Name: "s", Points: []Point{{1, 12000}, {20, 61000}}}}},
 			polylines: 1, circles: 2,
@@ -106,6 +111,18 @@ func TestSVGPlacesPoints(t *testing.T) {
 	}
 	if !(ys[1] < ys[2] && ys[2] < ys[0]) {
 		t.Errorf("y positions %v do not order 5 above 2 above 1", ys)
+	}
+}
+
+// TestSVGLogPlacesPoints: on a log axis 0.1, 1 and 10 are equally far apart.
+func TestSVGLogPlacesPoints(t *testing.T) {
+	doc := parseSVG(t, SVG(Chart{LogY: true, Series: []Series{{Name: "s", Points: []Point{{1, 0.1}, {2, 1}, {3, 10}}}}}))
+	var ys []float64
+	for _, c := range doc.Circles {
+		ys = append(ys, c.CY)
+	}
+	if len(ys) != 3 || math.Abs((ys[0]-ys[1])-(ys[1]-ys[2])) > 0.2 || ys[0] <= ys[1] {
+		t.Errorf("y positions %v: want 0.1 lowest and equal steps to 1 and 10", ys)
 	}
 }
 
