@@ -56,10 +56,7 @@ type pollerLoad struct {
 }
 
 func record(ctx context.Context, conn *bus.Conn) (*recorder, error) {
-	r := &recorder{
-		ch: make(chan *nats.Msg, 1<<16), done: make(chan struct{}),
-		last: map[string]lastReading{}, decided: map[string]bool{}, pending: map[string]lastReading{},
-	}
+	r := newRecorder()
 	f := msg.Filter{Namespace: fleetNamespace, Kind: msg.ScaledObject}
 	for _, t := range []msg.Type{msg.TypeReading, msg.TypeDecision} {
 		sub, err := conn.NATS().ChanSubscribe(conn.Prefix().Filter(t, f), r.ch)
@@ -75,6 +72,13 @@ func record(ctx context.Context, conn *bus.Conn) (*recorder, error) {
 	}
 	go r.run()
 	return r, nil
+}
+
+func newRecorder() *recorder {
+	return &recorder{
+		ch: make(chan *nats.Msg, 1<<16), done: make(chan struct{}),
+		last: map[string]lastReading{}, decided: map[string]bool{}, pending: map[string]lastReading{},
+	}
 }
 
 func (r *recorder) run() {
@@ -231,7 +235,11 @@ func (r *recorder) endTakeover() (reads []takeoverRead, unread int) {
 
 func (t *takeover) reading(key string, lr lastReading) {
 	before, ok := t.orphans[key]
-	if !ok || lr.poller == t.killed {
+	switch {
+	case !ok:
+		return
+	case lr.poller == t.killed:
+		t.orphans[key] = lr // published just before the kill, arriving after it
 		return
 	}
 	delete(t.orphans, key)
