@@ -10,15 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 
 	"ebb.dev/bus"
 	"ebb.dev/schemas/keda/v1alpha1"
@@ -112,7 +109,7 @@ func (f *fleet) grow(ctx context.Context, n int) (deployments, objects time.Dura
 	from := f.size
 	started := time.Now()
 	if err := parallel(ctx, from, n, func(ctx context.Context, i int) error {
-		_, err := f.bulkKube.AppsV1().Deployments(fleetNamespace).Create(ctx, fleetDeployment(i), metav1.CreateOptions{})
+		_, err := f.bulkKube.AppsV1().Deployments(fleetNamespace).Create(ctx, deploymentAtZero(fleetNamespace, fleetName(i)), metav1.CreateOptions{})
 		return ignoreExists(err)
 	}); err != nil {
 		return 0, 0, fmt.Errorf("create deployments: %w", err)
@@ -158,22 +155,6 @@ func parallel(ctx context.Context, from, to int, do func(context.Context, int) e
 }
 
 func fleetName(i int) string { return "fleet-" + strconv.Itoa(i) }
-
-// fleetDeployment is object i's target: 0 replicas, and pods that would never run anyway.
-func fleetDeployment(i int) *appsv1.Deployment {
-	labels := map[string]string{"app": fleetName(i)}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: fleetName(i), Namespace: fleetNamespace},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](0),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "worker", Image: "registry.invalid/worker:1"}}},
-			},
-		},
-	}
-}
 
 // scaledObject is object i: one metrics-api trigger on the fleet's source.
 func (f *fleet) scaledObject(i int) *unstructured.Unstructured {
