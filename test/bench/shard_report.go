@@ -43,6 +43,11 @@ func loadTable(configs []shardConfig) Table {
 			t.Rows = append(t.Rows, []string{strconv.Itoa(c.pollers), id, strconv.Itoa(read), strconv.Itoa(c.owned[id]),
 				fmt.Sprintf("%.1f", float64(readings)/secs), fmt.Sprintf("%.2f", u.CPUPerMin), mib(u.HWM)})
 		}
+		if c.pollers > 1 {
+			tot := total(c.usage)
+			t.Rows = append(t.Rows, []string{strconv.Itoa(c.pollers), "all pollers", "", "",
+				fmt.Sprintf("%.1f", float64(c.win.readings)/secs), fmt.Sprintf("%.2f", tot.CPUPerMin), mib(tot.HWM)})
+		}
 	}
 	return t
 }
@@ -112,6 +117,7 @@ func shardNotes(env Env, configs []shardConfig) []string {
 			"(phase + k × %s), polling at once only those whose slot passed meanwhile (spread over 2 s). So the time from the kill to the next reading is mostly the wait for the slot, as without a kill; "+
 			"\"late against its slot\" is the part the kill added.", bus.DefaultPollerTTL, fleetInterval),
 		"Triggers read counts distinct triggers with a reading from that poller during the window; owned by hash is shard.Owner over the members for every trigger of the fleet.",
+		"Peak RSS is each process's since it started: poller-1 runs through every configuration (and takes all triggers back when poller-2 is killed), and poller-2 is started again for the four.",
 	}
 	if env.Quick {
 		notes = append(notes, "Quick run: 1,000 ScaledObjects and a shorter window.")
