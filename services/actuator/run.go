@@ -164,9 +164,14 @@ func newManager(rc *rest.Config, cfg Config, logger *slog.Logger) (manager.Manag
 		Logger:                 logr.FromSlogHandler(logger.Handler()),
 		Metrics:                metricsserver.Options{BindAddress: cfg.MetricsAddr},
 		HealthProbeBindAddress: cfg.HealthAddr,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&batchv1.Job{}: {Label: labels.NewSelector().Add(*ours)},
-		}},
+		Cache: cache.Options{
+			// managedFields are most of a cached object's size and the actuator never reads
+			// them; an update without them leaves the server's as they are.
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject: map[client.Object]cache.ByObject{
+				&batchv1.Job{}: {Label: labels.NewSelector().Add(*ours)},
+			},
+		},
 		Controller: config.Controller{
 			// Controller names are checked for uniqueness per process; tests run two actuators in one.
 			SkipNameValidation: new(true),

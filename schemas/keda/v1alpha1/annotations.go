@@ -7,6 +7,7 @@ import (
 )
 
 // ScalingAnnotations are what an object's annotations say about how it scales.
+// +kubebuilder:object:generate=false
 type ScalingAnnotations struct {
 	// PausedReplicas holds the target at this count while set.
 	PausedReplicas *int32
