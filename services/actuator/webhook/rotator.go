@@ -258,7 +258,7 @@ func (r *rotator) load(ctx context.Context) (*certs, error) {
 	}
 	held, err := parseCerts(s.Data)
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s: %w", r.secret, err)
+		return nil, fmt.Errorf("read Secret %s: %w", r.secret, err)
 	}
 	return held, nil
 }
