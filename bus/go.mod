@@ -43,3 +43,15 @@ require (
 )
 
 replace ebb.dev/schemas => ../schemas
+
+replace ebb.dev/cmd/ebb => ../cmd/ebb
+
+replace ebb.dev/services/actuator => ../services/actuator
+
+replace ebb.dev/services/decider => ../services/decider
+
+replace ebb.dev/services/metrics-api => ../services/metrics-api
+
+replace ebb.dev/services/poller => ../services/poller
+
+replace ebb.dev/test => ../test

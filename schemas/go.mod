@@ -33,3 +33,17 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )
+
+replace ebb.dev/bus => ../bus
+
+replace ebb.dev/cmd/ebb => ../cmd/ebb
+
+replace ebb.dev/services/actuator => ../services/actuator
+
+replace ebb.dev/services/decider => ../services/decider
+
+replace ebb.dev/services/metrics-api => ../services/metrics-api
+
+replace ebb.dev/services/poller => ../services/poller
+
+replace ebb.dev/test => ../test

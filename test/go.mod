@@ -190,3 +190,5 @@ require (
 )
 
 replace ebb.dev/services/decider => ../services/decider
+
+replace ebb.dev/cmd/ebb => ../cmd/ebb

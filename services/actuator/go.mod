@@ -87,3 +87,13 @@ replace (
 	ebb.dev/bus => ../../bus
 	ebb.dev/schemas => ../../schemas
 )
+
+replace ebb.dev/cmd/ebb => ../../cmd/ebb
+
+replace ebb.dev/services/decider => ../../services/decider
+
+replace ebb.dev/services/metrics-api => ../../services/metrics-api
+
+replace ebb.dev/services/poller => ../../services/poller
+
+replace ebb.dev/test => ../../test

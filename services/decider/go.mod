@@ -89,3 +89,13 @@ require (
 )
 
 replace ebb.dev/bus => ../../bus
+
+replace ebb.dev/cmd/ebb => ../../cmd/ebb
+
+replace ebb.dev/services/actuator => ../../services/actuator
+
+replace ebb.dev/services/metrics-api => ../../services/metrics-api
+
+replace ebb.dev/services/poller => ../../services/poller
+
+replace ebb.dev/test => ../../test
