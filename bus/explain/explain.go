@@ -302,7 +302,7 @@ func (x *explainer) checks() {
 	case d == nil:
 		x.warn("no decision stored for this object: is a decider running, and does it see the object?")
 	case iv > 0 && x.now.Sub(d.DecidedAt) > StaleAfter*iv:
-		x.warn("the last decision is %s old, over %d polling intervals (%s): a decider publishes at least once an interval; is one running and holding this object?",
+		x.warn("the last decision is %s old, over %d polling intervals (%s): a decider publishes at least every 1¼ intervals; is one running and holding this object?",
 			x.now.Sub(d.DecidedAt).Round(time.Second), StaleAfter, iv)
 	}
 	for _, t := range x.r.Triggers {

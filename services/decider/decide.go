@@ -71,6 +71,13 @@ func (d *decider) decide(ctx context.Context, o *object, schedule func(time.Time
 	}
 	o.rec = rec
 	due := o.rec.Published.Add(s.interval)
+	if s.sj == nil {
+		// A ScaledObject's next reading is due an interval after this one: deciding again at
+		// exactly that instant would race it and publish the same decision just before the
+		// new one. A quarter interval later, silence is still reported within the interval
+		// after, and the reading, when it comes, is decided at once.
+		due = due.Add(s.interval / 4)
+	}
 	if !next.IsZero() && next.Before(due) {
 		// Result.Next is the last instant the decision holds: the change comes just after.
 		due = next.Add(time.Nanosecond)

@@ -18,7 +18,8 @@
 // replicas, and published when the decision differs from the last one published (replicas,
 // reason, metrics, inputs' values) or a polling interval has passed since: silence means
 // trouble. Without new input it is decided again at the cooldown's end (decide.Result.Next)
-// and every polling interval. A new object is not decided before all its triggers have
+// and a quarter interval after each polling interval (not at it: the next reading is due
+// then, and a decision racing it would publish the same thing just before the new one). A new object is not decided before all its triggers have
 // been read once, or a polling interval has passed ("no reading yet" is not a failure to
 // report). A ScaledJob is decided once per polling interval, and every
 // decision is published: its Jobs.Create is the number of Jobs to create now, once.

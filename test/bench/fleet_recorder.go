@@ -40,7 +40,7 @@ type window struct {
 	readings   int
 	decisions  int
 	// unprompted counts decisions that used no reading not already decided on: the decider's
-	// publish at least once per polling interval.
+	// publish after 1¼ polling intervals without one, or at a cooldown's end.
 	unprompted int
 	// latencies are from a reading's arrival to the arrival of the first decision that used
 	// it; toDecide is the part until the decision's decidedAt, toArrive the rest (saving the

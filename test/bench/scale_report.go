@@ -205,8 +205,8 @@ func busiestNote(st scaleStep) string {
 
 // unpromptedNote accounts for decisions beyond one per reading.
 func unpromptedNote(st scaleStep) string {
-	return fmt.Sprintf("Of the %d decisions in the window at %d objects, %d used no new reading: the decider publishes every object at least once per polling interval, "+
-		"and that publish can fall just before the object's next reading, which then brings a second decision.", st.win.decisions, st.size, st.win.unprompted)
+	return fmt.Sprintf("Of the %d decisions in the window at %d objects, %d used no new reading: the decider publishes an object again when 1¼ polling intervals pass without a new "+
+		"decision (cooldown ends aside), and such a publish can fall just before a late reading, which then brings a second decision.", st.win.decisions, st.size, st.win.unprompted)
 }
 
 // memoryNote says where the anonymous memory of the largest process goes.

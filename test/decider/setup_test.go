@@ -236,6 +236,22 @@ func (s *scene) next(name string) msg.Decision {
 	}
 }
 
+// quiet fails the test if a decision about the scene's objects comes within 300 ms.
+func (s *scene) quiet(when string) {
+	s.t.Helper()
+	silence := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case d := <-s.decisions:
+			if d.Object.Namespace == s.ns {
+				s.t.Fatalf("decision %s: %+v", when, outcomeOf(d))
+			}
+		case <-silence:
+			return
+		}
+	}
+}
+
 // until returns the first decision about name that ok accepts.
 func (s *scene) until(name string, ok func(msg.Decision) bool) msg.Decision {
 	s.t.Helper()
