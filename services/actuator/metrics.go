@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"k8s.io/utils/clock"
 
+	"ebb.dev/bus"
 	"ebb.dev/schemas/msg"
 	"ebb.dev/services/actuator/action"
 	"ebb.dev/services/actuator/apply"
@@ -47,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lag: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ebb_actuator_bus_lag_seconds",
 			Help:    "Age of a decision when the leader receives it: from its decidedAt, through the bus (decisions made before the leader started consuming are left out).",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: bus.LagBuckets(),
 		}),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"ebb.dev/bus"
 	"ebb.dev/schemas/msg"
 )
 
@@ -18,10 +19,6 @@ type Metrics struct {
 	objects   prometheus.Gauge
 	lag       prometheus.Histogram
 }
-
-// latencyBuckets span a decision made at once (milliseconds) to one held up by a slow bus or
-// API server (seconds).
-var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 // NewMetrics builds the decider's collectors and registers them with reg; a nil reg registers
 // them nowhere (tests, benchmarks). Registering twice on one registry panics.
@@ -39,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		latency: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ebb_decider_decision_latency_seconds",
 			Help:    "From a reading's observedAt to the decision it brought on the bus (the oldest reading not yet decided on).",
-			Buckets: latencyBuckets,
+			Buckets: bus.LagBuckets(),
 		}),
 		objects: f.NewGauge(prometheus.GaugeOpts{
 			Name: "ebb_decider_objects_owned",
@@ -48,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lag: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ebb_decider_bus_lag_seconds",
 			Help:    "Age of a live reading when a worker takes it up: from its observedAt, through the bus and the worker's queue.",
-			Buckets: latencyBuckets,
+			Buckets: bus.LagBuckets(),
 		}),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"ebb.dev/bus"
 	"ebb.dev/services/metrics-api/provider"
 )
 
@@ -39,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lag: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ebb_metrics_api_bus_lag_seconds",
 			Help:    "Age of a decision when its values are taken in: from its decidedAt, through the bus (the replay of last decisions on start is left out).",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: bus.LagBuckets(),
 		}),
 	}
 }
