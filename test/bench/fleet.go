@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,9 +18,6 @@ import (
 
 	"ebb.dev/bus"
 	"ebb.dev/schemas/keda/v1alpha1"
-	"ebb.dev/test/cluster"
-	"ebb.dev/test/deploy"
-	"ebb.dev/test/stack"
 )
 
 const (
@@ -65,36 +61,16 @@ func startFleet(ctx context.Context, env Env, opts fleetOptions) (f *fleet, err 
 	if f.source, err = startMetricSource(); err != nil {
 		return f, err
 	}
-	if f.cluster, err = cluster.Start(ctx, cluster.Config{Dir: filepath.Join(env.Dir, "cluster")}); err != nil {
-		return f, fmt.Errorf("control plane: %w", err)
+	p, err := startPlatform(ctx, env, platformOptions{Flags: opts.Flags, WithoutHPA: true})
+	if err != nil {
+		return f, err // startPlatform stopped what it started
 	}
-	if err := f.cluster.InstallCRDs(ctx, filepath.Join(env.Repo, "deploy", "kustomize", "base", "crd", "bases")); err != nil {
-		return f, err
-	}
-	f.kube = kubernetes.NewForConfigOrDie(f.cluster.RESTConfig)
-	f.dynamic = dynamic.NewForConfigOrDie(f.cluster.RESTConfig)
+	f.platform = p
 	bulk := rest.CopyConfig(f.cluster.RESTConfig)
 	bulk.QPS = -1 // no rate limiter
 	f.bulkKube, f.bulkDynamic = kubernetes.NewForConfigOrDie(bulk), dynamic.NewForConfigOrDie(bulk)
-	for _, ns := range []string{"ebb-system", fleetNamespace} {
-		if err := f.namespace(ctx, ns); err != nil {
-			return f, err
-		}
-	}
-	objs, err := deploy.Objects(filepath.Join(env.Repo, "deploy", "kustomize"), "default")
-	if err != nil {
-		return f, fmt.Errorf("render deploy/kustomize/overlays/default: %w", err)
-	}
-	flags := map[string][]string{"actuator": {"-manage-hpa=false"}}
-	for name, fl := range opts.Flags {
-		flags[name] = append(flags[name], fl...)
-	}
-	f.ebb, err = stack.Start(ctx, stack.Config{
-		EBB: env.EBB, Dir: filepath.Join(env.Dir, "ebb"), Cluster: f.cluster, Flags: flags,
-		Args: func(service string) ([]string, error) { return deploy.ContainerArgs(objs, service) },
-	})
-	if err != nil {
-		return f, fmt.Errorf("ebb: %w", err)
+	if err := f.namespace(ctx, fleetNamespace); err != nil {
+		return f, err
 	}
 	if f.tap, err = f.ebb.Connect(ctx, bus.RoleTap); err != nil {
 		return f, err

@@ -32,10 +32,13 @@ type platformOptions struct {
 	// ClusterConfig adds to the control plane's configuration (Dir and ControllerManager
 	// are set by startPlatform).
 	ClusterConfig cluster.Config
+	// WithoutHPA runs no kube-controller-manager and the actuator with -manage-hpa=false:
+	// for scenarios whose HPAs would only measure kube-controller-manager.
+	WithoutHPA bool
 }
 
 // platform is ebb as a cluster runs it, on this machine: a local control plane with
-// kube-controller-manager (so the real HPA), ebb's CRDs, the bus with a password per role,
+// kube-controller-manager (so the real HPA; none with WithoutHPA), ebb's CRDs, the bus with a password per role,
 // and each service a separate process started with the arguments deploy/kustomize's default
 // overlay gives it.
 type platform struct {
@@ -54,7 +57,7 @@ func startPlatform(ctx context.Context, env Env, opts platformOptions) (p *platf
 		}
 	}()
 	cc := opts.ClusterConfig
-	cc.ControllerManager, cc.Dir = true, filepath.Join(env.Dir, "cluster")
+	cc.ControllerManager, cc.Dir = !opts.WithoutHPA, filepath.Join(env.Dir, "cluster")
 	if p.cluster, err = cluster.Start(ctx, cc); err != nil {
 		return p, fmt.Errorf("control plane: %w", err)
 	}
@@ -71,8 +74,15 @@ func startPlatform(ctx context.Context, env Env, opts platformOptions) (p *platf
 	if err != nil {
 		return p, fmt.Errorf("render deploy/kustomize/overlays/default: %w", err)
 	}
+	flags := opts.Flags
+	if opts.WithoutHPA {
+		flags = map[string][]string{"actuator": {"-manage-hpa=false"}}
+		for name, fl := range opts.Flags {
+			flags[name] = append(flags[name], fl...)
+		}
+	}
 	p.ebb, err = stack.Start(ctx, stack.Config{
-		EBB: env.EBB, Dir: filepath.Join(env.Dir, "ebb"), Cluster: p.cluster, Services: opts.Services, Flags: opts.Flags,
+		EBB: env.EBB, Dir: filepath.Join(env.Dir, "ebb"), Cluster: p.cluster, Services: opts.Services, Flags: flags,
 		Args: func(service string) ([]string, error) { return deploy.ContainerArgs(objs, service) },
 	})
 	if err != nil {
